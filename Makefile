@@ -1,0 +1,27 @@
+# The two commands of the README: `make run` (install + start the app) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+# Real data beside the checkout is used when present; otherwise the app opens its built-in demo.
+DATA_DIR ?= $(if $(wildcard ../shared/data/fer2013.csv.gz),$(abspath ../shared/data),)
+
+.PHONY: install run test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+run: install
+	FER_DATA_DIR="$${FER_DATA_DIR:-$(DATA_DIR)}" $(PY) -m streamlit run Home.py --server.port $(PORT) \
+		--browser.gatherUsageStats false
+
+test: install
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts

@@ -1,0 +1,25 @@
+"""Plotly figure builders shared by pages (pure functions: data in, figure out)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+
+def balance_figure(balance: pd.DataFrame, value: str = "count") -> go.Figure:
+    """Grouped bars per class, one colour per split; value = 'count' or 'percent'."""
+    data = balance[balance["class"] != "(unmapped)"]
+    fig = px.bar(data, x="class", y=value, color="split", barmode="group",
+                 text=data[value].map(lambda v: f"{v:.1f}%" if value == "percent" else f"{int(v)}"),
+                 labels={"count": "images", "percent": "% of split"})
+    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), legend_title_text="split")
+    return fig
+
+
+def confusion_figure(matrix: np.ndarray, rows: list[str], cols: list[str], title: str,
+                     row_title: str = "true", col_title: str = "predicted") -> go.Figure:
+    fig = px.imshow(matrix, x=cols, y=rows, text_auto=True, color_continuous_scale="Blues", aspect="auto",
+                    labels=dict(x=col_title, y=row_title, color="images"))
+    fig.update_layout(title=title, margin=dict(l=10, r=10, t=40, b=10))
+    return fig

@@ -1,0 +1,18 @@
+"""The app's pages, listed once for Home's links and the tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    script: str  # relative to the repo root
+    title: str
+    icon: str
+    summary: str
+
+
+PAGES = (
+    Page("pages/1_Dataset.py", "Dataset", "📊",
+         "Class balance per split and label scheme, sample grids, data-quality findings, FER2013 vs FERPlus."),
+)
