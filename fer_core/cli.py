@@ -25,6 +25,34 @@ def _data_check(args) -> dict:
     return {"name": ds.name, "version": ds.version, **quality_facts(analyse(ds), ds)}
 
 
+def _train(args) -> dict:
+    if args.job_dir:
+        from .training.worker import run_job
+        raise SystemExit(run_job(args.config, args.job_dir, args.out))
+    from .training.config import TrainConfig
+    from .training.engine import train
+    if args.config:
+        cfg = TrainConfig.load(args.config)
+    else:
+        cfg = TrainConfig(architecture=args.arch, data=args.data, epochs=args.epochs)
+    overrides = {k: v for k, v in (("epochs", args.epochs_override), ("max_train_images", args.max_train_images),
+                                    ("max_steps_per_epoch", args.max_steps)) if v is not None}
+    if overrides:
+        cfg = TrainConfig.from_dict({**cfg.__dict__, **overrides})
+    run_dir = train(cfg, out_root=args.out)
+    import json as _json
+    return {"run_dir": str(run_dir), **_json.loads((run_dir / "run.json").read_text())}
+
+
+def _jobs(args) -> dict:
+    from .jobs import JobStore
+    store = JobStore()
+    if args.cancel:
+        return store.cancel(args.cancel)
+    return {"jobs": [{k: j.get(k) for k in ("id", "status", "architecture", "epoch", "epochs", "progress", "run_id")}
+                     for j in store.list()]}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fer_core", description="FER Studio command line")
     sub = parser.add_subparsers(dest="group", required=True)
@@ -38,6 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path")
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=_data_check)
+    train = sub.add_parser("train", help="train a model (writes models/<run-id>/)")
+    train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json to reproduce it)")
+    train.add_argument("--arch", default="cnn004", help="architecture when no --config is given")
+    train.add_argument("--data", default="demo", help="dataset when no --config is given")
+    train.add_argument("--epochs", type=int, default=30, help="epochs when no --config is given")
+    train.add_argument("--set-epochs", dest="epochs_override", type=int, help="override the config's epochs")
+    train.add_argument("--max-train-images", type=int)
+    train.add_argument("--max-steps", type=int, help="cap steps per epoch")
+    train.add_argument("--out", help="folder for runs (default: models/)")
+    train.add_argument("--job-dir", help=argparse.SUPPRESS)
+    train.add_argument("--json", action="store_true")
+    train.set_defaults(func=_train)
+    jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")
+    jobs.add_argument("--cancel", metavar="JOB_ID")
+    jobs.add_argument("--json", action="store_true")
+    jobs.set_defaults(func=_jobs)
     return parser
 
 

@@ -1,0 +1,73 @@
+"""The from-scratch CNNs: CBAM-5CNN (seed 000), seed-002 and seed-004 baselines. Inputs are 48x48x1 in 0-255."""
+from __future__ import annotations
+
+import keras
+from keras import layers, regularizers
+
+from .cbam import cbam_block
+
+RAW_INPUT = (48, 48, 1)
+
+
+def _inputs(input_size: int):
+    inputs = keras.Input(RAW_INPUT, name="pixels")
+    x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
+    if input_size != RAW_INPUT[0]:
+        x = layers.Resizing(input_size, input_size, name="resize")(x)
+    return inputs, x
+
+
+def _conv_bn_relu(x, filters, name, l2=None):
+    reg = regularizers.L2(l2) if l2 else None
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_regularizer=reg, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.Activation("relu", name=f"{name}_relu")(x)
+
+
+# Seed 000: 64 -> 128 -> 256x3 -> 512x3 -> 512x3 convs, BN, CBAM after every block, pool + dropout.
+CBAM5_BLOCKS = ((64, 1), (128, 1), (256, 3), (512, 3), (512, 3))
+
+
+def build_cbam5cnn(n_classes: int, input_size: int = 48, dropout: float = 0.25, width: float = 1.0, **_):
+    inputs, x = _inputs(input_size)
+    for b, (filters, convs) in enumerate(CBAM5_BLOCKS, start=1):
+        for c in range(convs):
+            x = _conv_bn_relu(x, max(8, int(filters * width)), f"block{b}_{c + 1}")
+        x = cbam_block(x, f"cbam{b}")
+        x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
+        x = layers.Dropout(dropout, name=f"block{b}_drop")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="cbam5cnn")
+
+
+def build_cnn002(n_classes: int, input_size: int = 48, l2: float = 1e-4, **_):
+    """4 blocks 64->128->256->512 (2 convs each, BN, L2), dropout 0.25 -> 0.5, Dense 1024 / 512."""
+    inputs, x = _inputs(input_size)
+    for b, (filters, drop) in enumerate(((64, 0.25), (128, 0.3), (256, 0.4), (512, 0.5)), start=1):
+        x = _conv_bn_relu(x, filters, f"block{b}_1", l2)
+        x = _conv_bn_relu(x, filters, f"block{b}_2", l2)
+        x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
+        x = layers.Dropout(drop, name=f"block{b}_drop")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for units in (1024, 512):
+        x = layers.Dense(units, activation="relu", kernel_regularizer=regularizers.L2(l2), name=f"dense{units}")(x)
+        x = layers.BatchNormalization(name=f"dense{units}_bn")(x)
+        x = layers.Dropout(0.5, name=f"dense{units}_drop")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="cnn002")
+
+
+def build_cnn004(n_classes: int, input_size: int = 48, **_):
+    """4 conv stages (32, 64, 128, 256) with pooling, then 2 dense layers (256, 128)."""
+    inputs, x = _inputs(input_size)
+    for s, filters in enumerate((32, 64, 128, 256), start=1):
+        x = _conv_bn_relu(x, filters, f"stage{s}")
+        x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(0.4, name="flatten_drop")(x)
+    x = layers.Dense(256, activation="relu", name="dense256")(x)
+    x = layers.Dropout(0.4, name="dense256_drop")(x)
+    x = layers.Dense(128, activation="relu", name="dense128")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="cnn004")

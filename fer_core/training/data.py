@@ -1,0 +1,95 @@
+"""Turn a TrainConfig's data settings into arrays: images, one-hot/soft targets per split."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import DataError
+from ..ferplus import labels_from_votes, probabilities_from_votes
+from ..loading import load_dataset
+from ..quality import image_hashes
+from ..schemes import UNMAPPED, get_scheme, map_labels, mapping_table
+
+
+@dataclass
+class SplitArrays:
+    images: np.ndarray  # n x 48 x 48 uint8
+    targets: np.ndarray  # n x K float32 (one-hot or soft)
+    labels: np.ndarray  # n hard labels (argmax of targets)
+    ids: np.ndarray
+
+
+@dataclass
+class TrainingData:
+    train: SplitArrays
+    val: SplitArrays
+    test: SplitArrays | None
+    class_names: tuple[str, ...]
+    data_version: str
+    dataset_name: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _soft_targets(votes: np.ndarray, scheme: str) -> np.ndarray:
+    """FERPlus vote probabilities summed into the target scheme's classes."""
+    probs = probabilities_from_votes(votes)
+    table = mapping_table("ferplus", scheme)
+    out = np.zeros((len(votes), get_scheme(scheme).n_classes), dtype=np.float32)
+    for src, dst in enumerate(table):
+        if dst != UNMAPPED:
+            out[:, dst] += probs[:, src]
+    total = out.sum(axis=1, keepdims=True)
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def prepare(cfg) -> TrainingData:
+    ds = load_dataset(cfg.data)
+    scheme = get_scheme(cfg.scheme)
+    k = scheme.n_classes
+    if cfg.label_source == "labels":
+        labels = ds.in_scheme(cfg.scheme).labels
+        targets = np.zeros((len(ds), k), np.float32)
+        targets[labels != UNMAPPED, labels[labels != UNMAPPED]] = 1.0
+    else:
+        if ds.votes is None:
+            raise DataError(f"label source '{cfg.label_source}' needs FERPlus votes, and {ds.name} has none",
+                            fix="put fer2013new.csv beside the FER2013 CSV, or use label_source='labels'")
+        if cfg.label_source == "probability":
+            targets = _soft_targets(ds.votes, cfg.scheme)
+        else:
+            hard = map_labels(labels_from_votes(ds.votes, cfg.label_source), "ferplus", cfg.scheme)
+            targets = np.zeros((len(ds), k), np.float32)
+            targets[hard != UNMAPPED, hard[hard != UNMAPPED]] = 1.0
+    usable = targets.sum(axis=1) > 0
+    notes = []
+    if (~usable).any():
+        notes.append(f"{int((~usable).sum())} rows have no label in '{cfg.scheme}' from '{cfg.label_source}' and are left out.")
+    train_mask = usable & (ds.splits == cfg.train_split)
+    if cfg.exclude_leaks_from_training:
+        hashes = image_hashes(ds.images)
+        held_out = set(hashes[np.isin(ds.splits, [cfg.val_split, cfg.test_split])].tolist())
+        leak = train_mask & np.isin(hashes, list(held_out))
+        train_mask &= ~leak
+        notes.append(f"{int(leak.sum())} Training rows whose image also occurs in {cfg.val_split}/{cfg.test_split} were dropped from training (test sets unchanged).")
+    train_rows = np.flatnonzero(train_mask)
+    if cfg.max_train_images and len(train_rows) > cfg.max_train_images:
+        rng = np.random.default_rng(cfg.seed)
+        train_rows = np.sort(rng.choice(train_rows, cfg.max_train_images, replace=False))
+        notes.append(f"Training on a random subset of {cfg.max_train_images} images (seed {cfg.seed}).")
+
+    def arrays(rows):
+        return SplitArrays(ds.images[rows], targets[rows], targets[rows].argmax(axis=1), ds.ids[rows])
+
+    def split(name):
+        rows = np.flatnonzero(usable & (ds.splits == name))
+        return arrays(rows) if len(rows) else None
+
+    val, test = split(cfg.val_split), split(cfg.test_split)
+    if not len(train_rows):
+        raise DataError(f"no labelled images in split '{cfg.train_split}' of {ds.name}",
+                        fix=f"splits here: {', '.join(ds.split_names)}")
+    if val is None:
+        raise DataError(f"no labelled images in validation split '{cfg.val_split}' of {ds.name}",
+                        fix=f"splits here: {', '.join(ds.split_names)}")
+    return TrainingData(arrays(train_rows), val, test, scheme.classes, ds.version, ds.name, notes)

@@ -1,0 +1,272 @@
+"""Train one TrainConfig into a run folder: models/<run-id>/ with model, config, history, metrics, record.
+
+Backend-agnostic Keras 3: augmentation is NumPy on the host, the model uses only Keras layers/ops.
+The run is written to '<run-id>.partial' and renamed when complete, so a crash never leaves a half run.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import write_text
+from ..settings import models_dir
+from .augment import augment_batch
+from .config import TrainConfig
+from .data import prepare
+from .metrics import classification_metrics
+
+
+class Progress:
+    """Receives training progress; the job runner writes it to disk, the CLI prints it."""
+
+    def start(self, epochs: int, steps: int) -> None: ...
+    def batch(self, epoch: int, step: int) -> None: ...
+    def epoch(self, epoch: int, logs: dict) -> None: ...
+    def message(self, text: str) -> None: ...
+    def cancelled(self) -> bool:
+        return False
+
+
+class PrintProgress(Progress):
+    def start(self, epochs, steps):
+        print(f"training: {epochs} epochs x {steps} steps", flush=True)
+
+    def epoch(self, epoch, logs):
+        print(f"epoch {epoch + 1}: " + " ".join(f"{k}={v:.4f}" for k, v in logs.items()), flush=True)
+
+    def message(self, text):
+        print(text, flush=True)
+
+
+def new_run_id(cfg: TrainConfig) -> str:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = cfg.run_name or cfg.architecture
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40]
+    return f"{stamp}-{safe}-{uuid.uuid4().hex[:4]}"
+
+
+def _batches(images, targets, weights, batch_size, augment_cfg, seed, max_steps):
+    import keras
+
+    class AugmentedBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(images))
+
+        def __len__(self):
+            n = -(-len(images) // batch_size)
+            return min(n, max_steps) if max_steps else n
+
+        def __getitem__(self, i):
+            rows = self.order[i * batch_size:(i + 1) * batch_size]
+            x = augment_batch(images[rows], self.rng, augment_cfg) if augment_cfg else images[rows].astype(np.float32)
+            return x[..., None], targets[rows], weights[rows]
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(images))
+
+    return AugmentedBatches()
+
+
+def _optimizer(cfg: TrainConfig, total_steps: int):
+    import keras
+    lr = cfg.learning_rate
+    if cfg.lr_schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=max(total_steps, 1))
+    if cfg.optimizer == "sgd":
+        return keras.optimizers.SGD(lr, momentum=cfg.momentum, nesterov=True)
+    if cfg.optimizer == "adamw":
+        return keras.optimizers.AdamW(lr, weight_decay=cfg.weight_decay)
+    return keras.optimizers.Adam(lr)
+
+
+def _callbacks(cfg: TrainConfig, progress: Progress, run_dir: Path):
+    import keras
+
+    class Report(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            progress.batch(self.epoch, batch + 1)
+            if progress.cancelled():
+                self.model.stop_training = True
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            progress.epoch(epoch, {k: float(v) for k, v in logs.items()})
+
+    callbacks = [Report(), keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "last.keras"))]
+    callbacks.append(keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "best.keras"),
+                                                     monitor="val_accuracy", mode="max", save_best_only=True))
+    if cfg.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", restore_best_weights=True,
+                                                       patience=cfg.early_stopping_patience))
+    if cfg.lr_schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=cfg.reduce_lr_factor,
+                                                           patience=cfg.reduce_lr_patience, min_lr=1e-6))
+    return callbacks
+
+
+def _freeze_for_head(model, cfg: TrainConfig, trainable_backbone: int | None):
+    """Backbones: freeze everything but the head, or all but the last N backbone layers."""
+    from ..models.backbones import backbone_layer_names
+    names = backbone_layer_names(model)
+    keep = set(names[-trainable_backbone:]) if trainable_backbone else set()
+    for layer in model.layers:
+        if layer.name in names:
+            layer.trainable = layer.name in keep
+
+
+def device_description() -> dict:
+    import keras
+    backend = keras.backend.backend()
+    device = "cpu"
+    try:
+        if backend == "jax":
+            import jax
+            device = str(jax.devices()[0])
+        elif backend == "torch":
+            import torch
+            device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+        elif backend == "tensorflow":
+            import tensorflow as tf
+            gpus = tf.config.list_physical_devices("GPU")
+            device = gpus[0].name if gpus else "cpu"
+    except Exception as exc:  # noqa: BLE001 - the record should never fail a run
+        device = f"unknown ({exc})"
+    return {"backend": backend, "device": device, "keras": keras.__version__, "python": platform.python_version(),
+            "host": platform.node(), "cpu_count": os.cpu_count()}
+
+
+def predict_probs(model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    return np.asarray(model.predict(images[..., None].astype(np.float32), batch_size=batch_size, verbose=0))
+
+
+def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | None = None) -> Path:
+    """Run training; returns the run folder. Cancelled runs are still saved (status 'cancelled' in run.json)."""
+    import keras
+    from ..models import build_model
+
+    progress = progress or PrintProgress()
+    cfg = cfg.resolved()
+    out_root = Path(out_root) if out_root else models_dir()
+    run_id = new_run_id(cfg)
+    run_dir = out_root / f"{run_id}.partial"
+    run_dir.mkdir(parents=True)
+    t0 = time.time()
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    data = prepare(cfg)
+    for note in data.notes:
+        progress.message(note)
+    n_classes = len(data.class_names)
+    model = build_model(cfg.architecture, n_classes, input_size=cfg.input_size, weights_path=cfg.weights_path)
+    pretrained = bool(cfg.weights_path and Path(cfg.weights_path).exists())
+    if cfg.architecture in ("efficientnetb3", "vgg16") and not pretrained:
+        progress.message("No local ImageNet weights given: the backbone trains from random initialisation.")
+
+    if cfg.class_weights:
+        counts = np.bincount(data.train.labels, minlength=n_classes).astype(np.float64)
+        per_class = np.where(counts > 0, len(data.train.labels) / (n_classes * np.maximum(counts, 1)), 0.0)
+        weights = per_class[data.train.labels].astype(np.float32)
+    else:
+        weights = np.ones(len(data.train.labels), np.float32)
+    augment_cfg = cfg.augment if cfg.augment_enabled else None
+    train_seq = _batches(data.train.images, data.train.targets, weights, cfg.batch_size, augment_cfg, cfg.seed,
+                         cfg.max_steps_per_epoch)
+    val_xy = (data.val.images[..., None].astype(np.float32), data.val.targets)
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
+    history_rows: list[dict] = []
+
+    class Collect(Progress):
+        def start(self, e, s): progress.start(e, s)
+        def batch(self, e, s): progress.batch(e, s)
+        def message(self, t): progress.message(t)
+        def cancelled(self): return progress.cancelled()
+
+        def epoch(self, e, logs):
+            history_rows.append({"epoch": len(history_rows) + 1, **logs})
+            progress.epoch(len(history_rows) - 1, logs)
+
+    collect = Collect()
+    phases = []
+    if cfg.head_epochs and cfg.architecture in ("efficientnetb3", "vgg16"):
+        phases.append(("head", cfg.head_epochs, cfg.learning_rate, 0))
+        phases.append(("fine-tune", cfg.epochs, cfg.learning_rate * cfg.fine_tune_lr_factor, cfg.fine_tune_layers))
+    else:
+        phases.append(("train", cfg.epochs, cfg.learning_rate, cfg.fine_tune_layers))
+    total_epochs = sum(p[1] for p in phases)
+    collect.start(total_epochs, len(train_seq))
+    fit_start = time.time()
+    done = 0
+    for name, epochs, lr, trainable_backbone in phases:
+        if collect.cancelled():
+            break
+        if cfg.architecture in ("efficientnetb3", "vgg16") and (name != "train" or trainable_backbone):
+            _freeze_for_head(model, cfg, trainable_backbone)
+        phase_cfg = TrainConfig.from_dict({**cfg.__dict__, "learning_rate": lr})
+        model.compile(optimizer=_optimizer(phase_cfg, epochs * len(train_seq)), loss=loss, metrics=["accuracy"])
+        model.fit(train_seq, validation_data=val_xy, epochs=done + epochs, initial_epoch=done, verbose=0,
+                  callbacks=_callbacks(cfg, collect, run_dir))
+        done += epochs
+    fit_seconds = time.time() - fit_start
+    status = "cancelled" if collect.cancelled() else "completed"
+
+    eval_start = time.time()
+    metrics = {"classes": list(data.class_names)}
+    for split_name, arrays in (("val", data.val), ("test", data.test)):
+        if arrays is not None:
+            probs = predict_probs(model, arrays.images)
+            metrics[split_name] = classification_metrics(arrays.labels, probs, data.class_names)
+            metrics[split_name]["split"] = getattr(cfg, f"{split_name}_split")
+    eval_seconds = time.time() - eval_start
+
+    model.save(run_dir / "model.keras")
+    write_text(run_dir / "config.json", json.dumps({"train_config": json.loads(cfg.to_json()),
+                                                   "architecture": cfg.architecture,
+                                                   "class_names": list(data.class_names),
+                                                   "data_version": data.data_version}, indent=2))
+    write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2))
+    with open(run_dir / "history.csv", "w", newline="") as fh:
+        if history_rows:
+            writer = csv.DictWriter(fh, fieldnames=list(history_rows[0]))
+            writer.writeheader()
+            writer.writerows(history_rows)
+    final_dir = out_root / run_id
+    record = {
+        "run_id": run_id,
+        "status": status,
+        "dataset": data.dataset_name,
+        "data_version": data.data_version,
+        "train_images": int(len(data.train.labels)),
+        "pretrained": pretrained,
+        "parameters": int(model.count_params()),
+        "epochs_run": len(history_rows),
+        "command": f"python -m fer_core train --config {shlex.quote(str(final_dir / 'config.json'))}",
+        "timings_s": {"total": round(time.time() - t0, 2), "fit": round(fit_seconds, 2),
+                      "per_epoch": round(fit_seconds / max(len(history_rows), 1), 3), "evaluate": round(eval_seconds, 2)},
+        "environment": device_description(),
+        "notes": data.notes,
+        "argv": sys.argv,
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+    }
+    write_text(run_dir / "run.json", json.dumps(record, indent=2))
+    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    os.replace(run_dir, final_dir)
+    progress.message(f"saved run {final_dir} ({status})")
+    return final_dir
