@@ -32,5 +32,6 @@ def build_model(architecture: str, n_classes: int, **options):
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture '{architecture}'; choose one of {', '.join(ARCHITECTURES)}")
     arch = ARCHITECTURES[architecture]
-    options.setdefault("input_size", arch.input_size)
+    if options.get("input_size") is None:
+        options["input_size"] = arch.input_size
     return arch.build(n_classes=n_classes, **options)

@@ -1,0 +1,67 @@
+"""Every architecture builds, trains a couple of steps, saves, reloads in safe mode and predicts the same."""
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from fer_core.models import ARCHITECTURES, build_model
+from fer_core.training.config import TrainConfig
+from fer_core.training.engine import train
+
+FAST = [a for a in ARCHITECTURES if a != "efficientnetb3"]
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_save_and_safe_reload_give_identical_outputs(arch, tmp_path):
+    model = build_model(arch, 7, input_size=48 if arch in ("efficientnetb3", "vgg16") else None)
+    x = np.random.default_rng(0).uniform(0, 255, (3, 48, 48, 1)).astype("float32")
+    before = np.asarray(model(x, training=False))
+    assert before.shape == (3, 7) and np.allclose(before.sum(axis=1), 1, atol=1e-4)
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert np.allclose(np.asarray(again(x, training=False)), before, atol=1e-5)
+
+
+def test_cbam_attention_maps_are_height_by_width_and_reachable_by_name():
+    model = build_model("cbam5cnn", 7)
+    spatial = model.get_layer("cbam1_spatial").output
+    channel = model.get_layer("cbam2_channel").output
+    assert tuple(spatial.shape[1:]) == (48, 48, 1)
+    assert tuple(channel.shape[1:]) == (1, 1, 128)
+    probe = keras.Model(model.input, [model.get_layer(f"cbam{b}_spatial").output for b in (1, 2, 3)])
+    maps = probe(np.random.default_rng(1).uniform(0, 255, (2, 48, 48, 1)).astype("float32"))
+    assert [tuple(m.shape) for m in maps] == [(2, 48, 48, 1), (2, 24, 24, 1), (2, 12, 12, 1)]
+    m = np.asarray(maps[0])
+    assert m.min() >= 0 and m.max() <= 1 and m.std() > 0  # a real spatial map, not a constant
+
+
+@pytest.mark.parametrize("arch", FAST)
+def test_two_training_steps_then_reload(arch, tmp_path):
+    cfg = TrainConfig(architecture=arch, data="demo", epochs=1, batch_size=16, max_train_images=64,
+                      max_steps_per_epoch=2, input_size=48 if arch == "vgg16" else None, seed=1)
+    run = train(cfg, out_root=tmp_path)
+    for name in ("model.keras", "config.json", "history.csv", "metrics.json", "run.json"):
+        assert (run / name).exists(), name
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "completed" and record["data_version"] and "--config" in record["command"]
+    assert record["environment"]["backend"] == "tensorflow"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert {"accuracy", "macro_f1", "per_class", "confusion_matrix"} <= set(metrics["test"])
+    model = keras.saving.load_model(run / "model.keras", safe_mode=True)
+    from fer_core.training.data import prepare
+    from fer_core.training.engine import predict_probs
+    data = prepare(TrainConfig.load(run / "config.json").resolved())
+    acc = float((predict_probs(model, data.test.images).argmax(1) == data.test.labels).mean())
+    assert acc == pytest.approx(metrics["test"]["accuracy"])
+    assert np.array(metrics["test"]["confusion_matrix"]).sum() == metrics["test"]["n"]
+
+
+@pytest.mark.slow
+def test_efficientnetb3_trains_two_steps_from_scratch_and_says_so(tmp_path):
+    cfg = TrainConfig(architecture="efficientnetb3", data="demo", epochs=1, batch_size=8, max_train_images=16,
+                      max_steps_per_epoch=2, input_size=48)
+    run = train(cfg, out_root=tmp_path)
+    record = json.loads((run / "run.json").read_text())
+    assert record["pretrained"] is False and record["status"] == "completed"
+    keras.saving.load_model(run / "model.keras", safe_mode=True)
