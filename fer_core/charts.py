@@ -23,3 +23,19 @@ def confusion_figure(matrix: np.ndarray, rows: list[str], cols: list[str], title
                     labels=dict(x=col_title, y=row_title, color="images"))
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=40, b=10))
     return fig
+
+
+def history_figure(history: list[dict], metrics=("loss", "accuracy")) -> go.Figure:
+    """Training curves: one subplot-free figure per call with train and validation lines for each metric."""
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=list(metrics))
+    epochs = [h.get("epoch", i + 1) for i, h in enumerate(history)]
+    for col, metric in enumerate(metrics, start=1):
+        for prefix, dash in (("", "solid"), ("val_", "dash")):
+            key = prefix + metric
+            if history and key in history[0]:
+                fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], name=key, mode="lines+markers",
+                                         line=dict(dash=dash)), row=1, col=col)
+    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), height=320)
+    fig.update_xaxes(title_text="epoch")
+    return fig

@@ -180,3 +180,11 @@ def eta_seconds(job: dict) -> float | None:
         return None
     elapsed = time.time() - started
     return max(elapsed / progress - elapsed, 0.0)
+
+
+def job_rows(jobs: list[dict]) -> list[dict]:
+    """Table rows for the jobs list (page and CLI)."""
+    return [{"job": j["id"], "status": j.get("status"), "architecture": j.get("architecture"),
+             "epoch": f"{j.get('epoch', 0)}/{j.get('epochs', '?')}", "progress": round(100 * j.get("progress", 0.0)),
+             "val acc": (j.get("history") or [{}])[-1].get("val_accuracy"), "created": j.get("created"),
+             "run": j.get("run_id", "")} for j in jobs]

@@ -37,3 +37,11 @@ def apply_view(ds: Dataset, view: LabelView) -> Dataset:
         return ds.in_scheme(view.scheme)
     votes_labels = labels_from_votes(ds.votes, view.source)
     return ds.with_labels(map_labels(votes_labels, "ferplus", view.scheme), view.scheme)
+
+
+LABEL_SOURCE_TITLES = {
+    "labels": "the dataset's own labels",
+    "majority": "FERPlus votes, majority (paper)",
+    "plurality": "FERPlus votes, plurality",
+    "probability": "FERPlus votes, soft probabilities",
+}

@@ -15,4 +15,6 @@ class Page:
 PAGES = (
     Page("pages/1_Dataset.py", "Dataset", "📊",
          "Class balance per split and label scheme, sample grids, data-quality findings, FER2013 vs FERPlus."),
+    Page("pages/3_Train.py", "Train", "🏋️",
+         "Launch background training jobs (CBAM-5CNN, EfficientNetB3, VGG16, CNN baselines), follow and cancel them."),
 )

@@ -14,6 +14,8 @@ SHARED_DATA = Path(os.environ.get("FER_SHARED_DATA", REPO.parent / "shared" / "d
 
 # Tests never touch the user's cache: one fresh cache folder per test session (subprocesses inherit it).
 os.environ["FER_CACHE_DIR"] = tempfile.mkdtemp(prefix="fer-cache-")
+# ...and never write jobs or runs into the repository's models/ (tests that need shipped runs say so).
+os.environ["FER_MODELS_DIR"] = tempfile.mkdtemp(prefix="fer-models-")
 for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS"):
     os.environ.pop(var, None)
 

@@ -1,0 +1,119 @@
+import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
+from pathlib import Path
+
+import streamlit as st
+
+from fer_core.charts import history_figure
+from fer_core.errors import DataError
+from fer_core.jobs import ACTIVE, JobStore, eta_seconds, job_rows
+from fer_core.label_views import LABEL_SOURCE_TITLES
+from fer_core.models import ARCHITECTURES
+from fer_core.schemes import all_schemes
+from fer_core.sources import available_sources
+from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, default_augment
+
+st.set_page_config(page_title="Train · FER Studio", page_icon="🏋️", layout="wide")
+st.title("Train")
+store = JobStore()
+
+with st.expander("New training job", expanded=not store.list()):
+    arch_titles = {a.title: a for a in ARCHITECTURES.values()}
+    arch = arch_titles[st.selectbox("Architecture", list(arch_titles), index=len(arch_titles) - 1)]
+    sources = available_sources()
+    with st.form("train_form"):
+        c1, c2, c3 = st.columns(3)
+        source_label = c1.selectbox("Dataset", [s.label for s in sources] + ["Other path…"])
+        other_path = c1.text_input("Other path (CSV, .csv.gz or image folder)")
+        scheme = c2.selectbox("Label scheme", list(all_schemes()), index=0)
+        label_source = c3.selectbox("Labels from", list(LABEL_SOURCE_TITLES), format_func=LABEL_SOURCE_TITLES.get)
+        c1, c2, c3, c4 = st.columns(4)
+        epochs = c1.number_input("Epochs", 1, 1000, 30)
+        batch = c2.number_input("Batch size", 1, 1024, arch.batch_size)
+        lr = c3.number_input("Learning rate", 1e-6, 1.0, arch.learning_rate, format="%.6f")
+        seed = c4.number_input("Seed", 0, 2**31 - 1, 0)
+        c1, c2, c3, c4 = st.columns(4)
+        optimizer = c1.selectbox("Optimizer", OPTIMIZERS)
+        schedule = c2.selectbox("LR schedule", LR_SCHEDULES, index=LR_SCHEDULES.index("plateau"))
+        patience = c3.number_input("Early-stopping patience (0 = off)", 0, 1000, 10)
+        smoothing = c4.number_input("Label smoothing", 0.0, 0.5, 0.0, step=0.05)
+        c1, c2, c3, c4 = st.columns(4)
+        class_weights = c1.checkbox("Class weights")
+        mixed = c2.checkbox("Mixed precision (GPU)")
+        leaks = c3.checkbox("Drop train images leaked into val/test")
+        max_images = c4.number_input("Max training images (0 = all)", 0, 1_000_000, 0)
+        st.markdown("**Augmentation** (seed 000 defaults)")
+        aug = default_augment()
+        a1, a2, a3, a4, a5, a6 = st.columns(6)
+        aug_on = a1.checkbox("Augment", True)
+        aug["rotation"] = a2.number_input("Rotation °", 0.0, 180.0, aug["rotation"])
+        aug["shift"] = a3.number_input("Shift", 0.0, 0.5, aug["shift"])
+        aug["shear"] = a4.number_input("Shear", 0.0, 1.0, aug["shear"])
+        aug["zoom"] = a5.number_input("Zoom", 0.0, 0.5, aug["zoom"])
+        aug["hflip"] = a6.checkbox("Horizontal flip", True)
+        weights_path = head_epochs = fine_tune = None
+        if arch.pretrained_capable:
+            st.markdown("**Backbone** (ImageNet weights cannot be downloaded here: give a local file or train from scratch)")
+            b1, b2, b3 = st.columns(3)
+            weights_path = b1.text_input("Local ImageNet weights (.h5, notop)") or None
+            head_epochs = b2.number_input("Head-only epochs before fine-tuning", 0, 100, 0)
+            fine_tune = b3.number_input("Fine-tune last N backbone layers (0 = all)", 0, 1000, 0) or None
+        run_name = st.text_input("Run name (optional)")
+        submitted = st.form_submit_button("Start training", type="primary")
+    if submitted:
+        data = other_path.strip() if source_label == "Other path…" else sources[[s.label for s in sources].index(source_label)].path
+        try:
+            cfg = TrainConfig(architecture=arch.name, data=data, scheme=scheme, label_source=label_source,
+                              epochs=int(epochs), batch_size=int(batch), learning_rate=float(lr), seed=int(seed),
+                              optimizer=optimizer, lr_schedule=schedule,
+                              early_stopping_patience=int(patience) or None, label_smoothing=float(smoothing),
+                              class_weights=class_weights, mixed_precision=mixed, exclude_leaks_from_training=leaks,
+                              max_train_images=int(max_images) or None, augment=aug, augment_enabled=aug_on,
+                              weights_path=weights_path, head_epochs=int(head_epochs or 0), fine_tune_layers=fine_tune,
+                              run_name=run_name or None)
+            if not data:
+                raise DataError("no dataset path given", fix="choose a dataset or type a path")
+            job_id = store.submit(cfg)
+            if weights_path is None and arch.pretrained_capable:
+                st.info("No local ImageNet weights: this backbone trains from random initialisation (recorded in the run).")
+            st.success(f"Queued {job_id}. It runs in its own process; you can leave this page.")
+        except DataError as exc:
+            st.error(f"**Cannot start training.** {exc.message}")
+
+
+@st.fragment(run_every=2)
+def jobs_panel():
+    jobs = store.list()
+    if not jobs:
+        st.info("No training jobs yet. Start one above.")
+        return
+    st.subheader("Jobs")
+    st.dataframe(job_rows(jobs), hide_index=True)
+    ids = [j["id"] for j in jobs]
+    active = [j["id"] for j in jobs if j.get("status") in ACTIVE]
+    default = ids.index(active[0]) if active else 0
+    job = jobs[st.selectbox("Follow job", range(len(ids)), index=default, format_func=lambda i: ids[i], key="follow")]
+    status = job.get("status")
+    eta = eta_seconds(job) if status in ACTIVE else None
+    text = f"{status} · epoch {job.get('epoch', 0)}/{job.get('epochs', '?')}"
+    if eta is not None:
+        text += f" · ETA {int(eta // 60)} min {int(eta % 60)} s"
+    st.progress(min(float(job.get("progress", 0.0)), 1.0), text=text)
+    if job.get("history"):
+        st.plotly_chart(history_figure(job["history"]), key=f"curves_{job['id']}")
+    if status in ACTIVE or status == "queued":
+        if st.button("Cancel job", key=f"cancel_{job['id']}"):
+            store.cancel(job["id"])
+            st.rerun(scope="fragment")
+    if status == "failed":
+        st.error(f"Job failed: {job.get('error', 'unknown error')}")
+        st.code(job.get("log_tail") or store.log_tail(job["id"]), language="text")
+    if job.get("run_id"):
+        st.success(f"Saved run: `models/{job['run_id']}` ({status})")
+        compare = "pages/4_Compare.py"
+        if (Path(__file__).resolve().parent.parent / compare).exists():
+            st.page_link(compare, label="Open in Compare", icon="📈")
+    with st.expander("Log"):
+        st.code(store.log_tail(job["id"], 200) or "(empty)", language="text")
+
+
+jobs_panel()

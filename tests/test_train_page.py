@@ -1,0 +1,41 @@
+"""AppTest for the Train page: the form starts a real background job that the page then follows."""
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from fer_core.jobs import JobStore
+
+TRAIN = str(REPO / "pages" / "3_Train.py")
+
+
+def test_train_page_starts_follows_and_finishes_a_job():
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert any("No training jobs yet" in i.value for i in at.info)
+    at.number_input[0].set_value(1)  # epochs
+    at.number_input[1].set_value(16)  # batch size
+    [n for n in at.number_input if n.label.startswith("Max training images")][0].set_value(48)
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Queued job-" in s.value for s in at.success)
+    store = JobStore()
+    job_id = store.list()[0]["id"]
+    job = store.wait(job_id, timeout=300)
+    assert job["status"] == "completed", store.log_tail(job_id)
+    at.run()
+    assert not at.exception
+    assert any(job["run_id"] in s.value for s in at.success)
+    table = at.dataframe[0].value
+    assert table.iloc[0]["status"] == "completed"
+
+
+def test_train_page_rejects_a_missing_dataset_path_clearly():
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    at.selectbox[1].select("Other path…")
+    at.text_input[0].input("")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("no dataset path given" in e.value for e in at.error)
