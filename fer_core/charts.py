@@ -39,3 +39,29 @@ def history_figure(history: list[dict], metrics=("loss", "accuracy")) -> go.Figu
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), height=320)
     fig.update_xaxes(title_text="epoch")
     return fig
+
+
+def per_class_f1_figure(frame: pd.DataFrame) -> go.Figure:
+    fig = px.bar(frame, x="class", y="f1", color="model", barmode="group", range_y=[0, 1])
+    fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def curves_figure(histories: dict, metric: str) -> go.Figure:
+    """One line per run for `metric` and dashed for val_`metric`."""
+    fig = go.Figure()
+    for name, h in histories.items():
+        for key, dash in ((metric, "solid"), (f"val_{metric}", "dash")):
+            if key in h:
+                fig.add_trace(go.Scatter(x=h["epoch"], y=h[key], name=f"{name} {key}", mode="lines",
+                                         line=dict(dash=dash)))
+    fig.update_layout(title=metric, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="epoch",
+                      legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def pvalue_figure(matrix: pd.DataFrame) -> go.Figure:
+    fig = px.imshow(matrix.values, x=list(matrix.columns), y=list(matrix.index), text_auto=".3g",
+                    color_continuous_scale="RdBu", zmin=0, zmax=1, aspect="auto", labels=dict(color="p"))
+    fig.update_layout(title="McNemar p-values (paired, same test images)", margin=dict(l=10, r=10, t=40, b=10))
+    return fig

@@ -53,6 +53,13 @@ def _jobs(args) -> dict:
                      for j in store.list()]}
 
 
+def _evaluate(args) -> dict:
+    from .evaluation.evaluate import evaluate
+    ev = evaluate(args.runs, data=args.data, split=args.split, tta=args.tta, exclude_leaks=args.exclude_leaks,
+                  latency=not args.no_latency)
+    return {"summary": ev.summary_row(), "unmapped_classes_left_out": ev.unmapped, **ev.to_json()}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fer_core", description="FER Studio command line")
     sub = parser.add_subparsers(dest="group", required=True)
@@ -78,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--job-dir", help=argparse.SUPPRESS)
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=_train)
+    ev = sub.add_parser("evaluate", help="metrics of a saved run (several runs = an ensemble)")
+    ev.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    ev.add_argument("--data", help="dataset (default: the one the run was trained on)")
+    ev.add_argument("--split", default="PrivateTest", help="split name, or 'all'")
+    ev.add_argument("--tta", action="store_true", help="horizontal-flip test-time augmentation")
+    ev.add_argument("--exclude-leaks", action="store_true", help="leave out test images that also occur in Training")
+    ev.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=_evaluate)
     jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")
     jobs.add_argument("--cancel", metavar="JOB_ID")
     jobs.add_argument("--json", action="store_true")

@@ -17,4 +17,6 @@ PAGES = (
          "Class balance per split and label scheme, sample grids, data-quality findings, FER2013 vs FERPlus."),
     Page("pages/3_Train.py", "Train", "🏋️",
          "Launch background training jobs (CBAM-5CNN, EfficientNetB3, VGG16, CNN baselines), follow and cancel them."),
+    Page("pages/4_Compare.py", "Compare", "📈",
+         "Metrics with confidence intervals, per-class F1, confusion matrices, curves, McNemar tests, ensembles."),
 )

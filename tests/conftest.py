@@ -51,3 +51,19 @@ def tiny_csv(tmp_path):
     usage = ["Training"] * 20 + ["PublicTest"] * 5 + ["PrivateTest"] * 5
     path = write_fer_csv(tmp_path / "tiny.csv", images, labels, usage)
     return path, images, labels, usage
+
+
+@pytest.fixture(scope="session")
+def two_runs():
+    """Two tiny runs trained through the background-job path the Train page uses, in the tests' models dir."""
+    from fer_core.jobs import JobStore
+    from fer_core.training.config import TrainConfig
+    store = JobStore()
+    runs = []
+    for seed, name in ((1, "tiny-a"), (2, "tiny-b")):
+        job_id = store.submit(TrainConfig(architecture="cnn004", data="demo", epochs=3, batch_size=32, seed=seed,
+                                          run_name=name, early_stopping_patience=None))
+        job = store.wait(job_id, timeout=600)
+        assert job["status"] == "completed", store.log_tail(job_id)
+        runs.append(Path(os.environ["FER_MODELS_DIR"]) / job["run_id"])
+    return runs

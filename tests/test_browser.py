@@ -37,7 +37,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def app_url(two_runs):
     _require_browser()
     port = _free_port()
     env = dict(os.environ)

@@ -1,0 +1,205 @@
+"""Evaluate a saved run, or an ensemble of runs, on any dataset/split it can map to.
+
+Results are cached per (members, model files, data version, split, TTA, leak exclusion) in the cache
+folder, so the Compare page and the CLI give the same numbers and the second look is instant.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_path, write_text
+from ..dataset import Dataset
+from ..errors import DataError
+from ..loading import load_dataset
+from ..quality import image_hashes
+from ..schemes import UNMAPPED, get_scheme, map_labels, mapping_table
+from ..settings import cache_dir
+from .metrics import full_metrics
+from .stats import bootstrap_ci
+
+EVAL_FORMAT = 1
+ALL_SPLITS = "all"
+
+
+@dataclass
+class Evaluation:
+    name: str
+    members: list[str]
+    dataset: str
+    data_version: str
+    split: str
+    tta: bool
+    exclude_leaks: bool
+    excluded_leaks: int
+    class_names: list[str]
+    unmapped: dict  # dataset class with no counterpart in the model's scheme -> rows left out
+    metrics: dict
+    ci: dict
+    parameters: int
+    file_size_mb: float
+    latency_ms: dict = field(default_factory=dict)
+    ids: np.ndarray | None = None
+    y_true: np.ndarray | None = None
+    probs: np.ndarray | None = None
+
+    @property
+    def correct(self) -> np.ndarray:
+        return self.probs.argmax(axis=1) == self.y_true
+
+    def summary_row(self) -> dict:
+        m = self.metrics
+        return {"model": self.name, "n": m["n"], "accuracy": m["accuracy"],
+                "accuracy 95% CI": f"{self.ci['accuracy_ci'][0]:.4f}–{self.ci['accuracy_ci'][1]:.4f}",
+                "macro F1": m["macro_f1"], "macro F1 95% CI": f"{self.ci['macro_f1_ci'][0]:.4f}–{self.ci['macro_f1_ci'][1]:.4f}",
+                "balanced acc": m["balanced_accuracy"], "weighted F1": m["weighted_f1"],
+                "macro precision": m["macro_precision"], "macro recall": m["macro_recall"],
+                "AUC (OvR)": m["auc_ovr_macro"], "Cohen κ": m["cohen_kappa"], "log loss": m["log_loss"], "ECE": m["ece"],
+                "latency b1 ms": self.latency_ms.get("batch1"), "latency b64 ms/img": self.latency_ms.get("batch64_per_image"),
+                "params": self.parameters, "size MB": round(self.file_size_mb, 2),
+                "leaks excluded": self.excluded_leaks, "TTA": self.tta}
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        for k in ("ids", "y_true", "probs"):
+            d.pop(k)
+        return d
+
+
+def run_record(run_dir: str | Path) -> dict:
+    run_dir = Path(run_dir)
+    if not (run_dir / "model.keras").exists():
+        raise DataError("no model.keras in this run folder", path=str(run_dir), fix="pick a finished run under models/")
+    config = json.loads((run_dir / "config.json").read_text())
+    tc = config.get("train_config", {})
+    return {"id": run_dir.name, "path": str(run_dir), "class_names": config["class_names"],
+            "scheme": tc.get("scheme", "fer2013"), "data": tc.get("data"), "train_split": tc.get("train_split", "Training"),
+            "model_mtime": (run_dir / "model.keras").stat().st_mtime_ns,
+            "file_size_mb": (run_dir / "model.keras").stat().st_size / 2**20}
+
+
+@lru_cache(maxsize=8)
+def _load_model(path: str, mtime: int):
+    import keras
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def load_model(run_dir: str | Path):
+    rec = run_record(run_dir)
+    return _load_model(str(Path(run_dir) / "model.keras"), rec["model_mtime"])
+
+
+def predict_probs(model, images: np.ndarray, tta: bool = False, batch_size: int = 256) -> np.ndarray:
+    x = images[..., None].astype(np.float32)
+    probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    if tta:  # horizontal-flip test-time augmentation: average with the mirrored image
+        probs = (probs + np.asarray(model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0))) / 2
+    return probs
+
+
+def measure_latency(model, repeats: int = 20) -> dict:
+    """Median inference latency through Keras' compiled predict path (predict_on_batch)."""
+    out = {}
+    for batch in (1, 64):
+        x = np.random.default_rng(0).uniform(0, 255, (batch, 48, 48, 1)).astype(np.float32)
+        model.predict_on_batch(x)  # warm-up (tracing)
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            model.predict_on_batch(x)
+            times.append(time.perf_counter() - t)
+        out[f"batch{batch}"] = round(1000 * float(np.median(times)), 3)
+    out["batch64_per_image"] = round(out["batch64"] / 64, 4)
+    return out
+
+
+_HASH_CACHE: dict[str, np.ndarray] = {}
+
+
+def _image_hashes(ds: Dataset) -> np.ndarray:
+    if ds.version not in _HASH_CACHE:
+        _HASH_CACHE[ds.version] = image_hashes(ds.images)
+    return _HASH_CACHE[ds.version]
+
+
+def evaluation_rows(ds: Dataset, split: str, scheme: str, exclude_leaks: bool, train_split: str = "Training"):
+    """Rows to score, their labels in the model's scheme, what could not be mapped, and leaks excluded."""
+    table = mapping_table(ds.scheme, scheme)
+    if table is None:
+        raise DataError(f"labels of {ds.name} ({ds.scheme}) cannot be mapped to the model's scheme '{scheme}'",
+                        fix=f"add a '{ds.scheme}->{scheme}' mapping to schemes.json")
+    in_split = np.ones(len(ds), bool) if split == ALL_SPLITS else ds.splits == split
+    if not in_split.any():
+        raise DataError(f"split '{split}' is empty in {ds.name}", fix=f"choose one of {', '.join(ds.split_names)} or 'all'")
+    labels = map_labels(ds.labels, ds.scheme, scheme)
+    unmapped_rows = in_split & (labels == UNMAPPED) & (ds.labels != UNMAPPED)
+    names = get_scheme(ds.scheme).classes
+    unmapped = {names[c]: int(n) for c, n in enumerate(np.bincount(ds.labels[unmapped_rows], minlength=len(names))) if n}
+    rows = in_split & (labels != UNMAPPED)
+    excluded = 0
+    if exclude_leaks and split not in (ALL_SPLITS, train_split):
+        hashes = _image_hashes(ds)
+        leaked = rows & np.isin(hashes, hashes[ds.splits == train_split])
+        excluded = int(leaked.sum())
+        rows &= ~leaked
+    idx = np.flatnonzero(rows)
+    return idx, labels[idx], unmapped, excluded
+
+
+def _cache_key(records, version, split, tta, exclude_leaks) -> str:
+    parts = [f"{r['path']}|{r['model_mtime']}" for r in records] + [version, split, str(tta), str(exclude_leaks),
+                                                                     str(EVAL_FORMAT)]
+    return hashlib.sha1("||".join(parts).encode()).hexdigest()[:20]
+
+
+def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta: bool = False,
+             exclude_leaks: bool = False, use_cache: bool = True, latency: bool = True) -> Evaluation:
+    """Evaluate one run (or an ensemble: several runs whose probabilities are averaged)."""
+    if isinstance(run_dirs, (str, Path)):
+        run_dirs = [run_dirs]
+    records = [run_record(r) for r in run_dirs]
+    if len({tuple(r["class_names"]) for r in records}) != 1:
+        raise DataError("ensemble members predict different class lists", fix="combine runs trained on the same scheme")
+    data = data or records[0]["data"]
+    ds = load_dataset(data)
+    scheme = records[0]["scheme"]
+    key = _cache_key(records, ds.version, split, tta, exclude_leaks)
+    cache_json, cache_npz = cache_dir() / f"eval-{key}.json", cache_dir() / f"eval-{key}.npz"
+    name = records[0]["id"] if len(records) == 1 else "ensemble(" + " + ".join(r["id"] for r in records) + ")"
+    if use_cache and cache_json.exists() and cache_npz.exists():
+        try:
+            meta = json.loads(cache_json.read_text())
+            with np.load(cache_npz, allow_pickle=False) as z:
+                return Evaluation(**meta, ids=z["ids"], y_true=z["y_true"], probs=z["probs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # rebuild below
+    idx, y_true, unmapped, excluded = evaluation_rows(ds, split, scheme, exclude_leaks, records[0]["train_split"])
+    probs_sum, params, lat = None, 0, {}
+    for r in records:
+        model = load_model(r["path"])
+        p = predict_probs(model, ds.images[idx], tta)
+        probs_sum = p if probs_sum is None else probs_sum + p
+        params += int(model.count_params())
+        if latency:
+            one = measure_latency(model)
+            lat = {k: round(lat.get(k, 0) + v, 4) for k, v in one.items()}
+    probs = probs_sum / len(records)
+    classes = list(records[0]["class_names"])
+    ev = Evaluation(name=name, members=[r["id"] for r in records], dataset=ds.name, data_version=ds.version,
+                    split=split, tta=tta, exclude_leaks=exclude_leaks, excluded_leaks=excluded, class_names=classes,
+                    unmapped=unmapped, metrics=full_metrics(y_true, probs, classes),
+                    ci=bootstrap_ci(y_true, probs.argmax(axis=1), len(classes)), parameters=params,
+                    file_size_mb=sum(r["file_size_mb"] for r in records), latency_ms=lat,
+                    ids=ds.ids[idx], y_true=y_true, probs=probs)
+    if use_cache:
+        with atomic_path(cache_npz, suffix=".npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, ids=ev.ids, y_true=ev.y_true, probs=ev.probs)
+        write_text(cache_json, json.dumps(ev.to_json()))
+    return ev

@@ -1,0 +1,113 @@
+import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
+import numpy as np
+import streamlit as st
+
+from fer_core.charts import confusion_figure, curves_figure, per_class_f1_figure, pvalue_figure
+from fer_core.errors import DataError
+from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1,
+                                         summary_table)
+from fer_core.evaluation.evaluate import ALL_SPLITS, evaluate
+from fer_core.imaging import upscale
+from fer_core.runs import list_runs
+from fer_core.sources import available_sources
+from fer_core.ui import load, show_data_error
+
+st.set_page_config(page_title="Compare · FER Studio", page_icon="📈", layout="wide")
+st.title("Compare")
+
+runs = list_runs()
+if not runs:
+    st.info("No saved runs under `models/` yet. Train one on the Train page (or `python -m fer_core train`).")
+    st.stop()
+by_id = {r["id"]: r for r in runs}
+chosen = st.sidebar.multiselect("Runs", list(by_id), default=list(by_id)[-2:])
+ensemble = st.sidebar.multiselect("Ensemble (average of probabilities)", list(by_id), default=[],
+                                  help="Pick two or more runs; the ensemble is evaluated like one model.")
+sources = available_sources()
+data_choice = st.sidebar.selectbox("Evaluate on", ["Each run's training dataset"] + [s.label for s in sources])
+split = st.sidebar.selectbox("Split", ["PrivateTest", "PublicTest", "Training", ALL_SPLITS])
+tta = st.sidebar.checkbox("Flip test-time augmentation")
+exclude_leaks = st.sidebar.checkbox("Exclude test images that also occur in Training")
+normalise = st.sidebar.checkbox("Row-normalised confusion matrices", value=True)
+
+
+@st.cache_resource(show_spinner="Evaluating…", max_entries=32)
+def cached_eval(members: tuple, data, split, tta, exclude_leaks, _stamp):
+    return evaluate([by_id[m]["path"] for m in members], data=data, split=split, tta=tta, exclude_leaks=exclude_leaks)
+
+
+data = None if data_choice.startswith("Each run") else sources[[s.label for s in sources].index(data_choice)].path
+groups = [(m,) for m in chosen] + ([tuple(ensemble)] if len(ensemble) >= 2 else [])
+if not groups:
+    st.info("Choose runs in the sidebar.")
+    st.stop()
+evals = []
+for members in groups:
+    stamp = tuple(by_id[m]["model"] for m in members)
+    try:
+        evals.append(cached_eval(members, data, split, tta, exclude_leaks, stamp))
+    except DataError as exc:
+        show_data_error(exc)
+if not evals:
+    st.stop()
+
+table = summary_table(evals)
+st.subheader("Metrics")
+st.caption(f"{evals[0].dataset} · split {split} · {evals[0].metrics['n']:,} images"
+           + (f" · {evals[0].excluded_leaks:,} leaked test images excluded" if exclude_leaks else "")
+           + (" · flip TTA" if tta else "") + " · 95% CIs: percentile bootstrap, 1,000 resamples. Click a column to sort.")
+st.dataframe(table, hide_index=True)
+st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), "compare.csv", "text/csv")
+for ev in evals:
+    if ev.unmapped:
+        st.info(f"{ev.name}: classes without a counterpart in the model's scheme were left out: "
+                + ", ".join(f"{k} ({v} images)" for k, v in ev.unmapped.items()))
+
+st.subheader("Per-class F1")
+st.plotly_chart(per_class_f1_figure(per_class_f1(evals)), key="f1_chart")
+
+st.subheader("Confusion matrices")
+cols = st.columns(min(len(evals), 3))
+for i, ev in enumerate(evals):
+    key = "confusion_matrix_normalised" if normalise else "confusion_matrix"
+    with cols[i % len(cols)]:
+        st.plotly_chart(confusion_figure(np.array(ev.metrics[key]), ev.class_names, ev.class_names, ev.name[:60]),
+                        key=f"cm_{i}")
+
+st.subheader("Training curves")
+histories = {r: h for r in chosen if (h := load_history(by_id[r]["path"])) is not None}
+if histories:
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(curves_figure(histories, "accuracy"), key="curve_acc")
+    c2.plotly_chart(curves_figure(histories, "loss"), key="curve_loss")
+
+st.subheader("Statistical tests")
+pvals = mcnemar_matrix(evals)
+if pvals is None:
+    st.caption("Paired tests need at least two models scored on the same images.")
+else:
+    st.plotly_chart(pvalue_figure(pvals), key="mcnemar")
+    omni = omnibus_tests(evals)
+    if omni:
+        st.write(f"Cochran's Q = {omni['cochran_q']['statistic']:.3f}, p = {omni['cochran_q']['p_value']:.3g}; "
+                 f"Friedman (true-class probability) χ² = {omni['friedman_true_class_prob']['statistic']:.3f}, "
+                 f"p = {omni['friedman_true_class_prob']['p_value']:.3g}")
+
+st.subheader("Misclassified test images")
+names = [e.name for e in evals]
+pick = st.selectbox("Model", range(len(evals)), format_func=lambda i: names[i][:80], key="gallery_model")
+ev = evals[pick]
+c1, c2 = st.columns(2)
+true_c = c1.selectbox("True class", ["(any)"] + ev.class_names, key="gallery_true")
+pred_c = c2.selectbox("Predicted class", ["(any)"] + ev.class_names, key="gallery_pred")
+wrong = misclassified(ev, None if true_c == "(any)" else true_c, None if pred_c == "(any)" else pred_c)
+st.caption(f"{len(wrong):,} misclassified images; most confident first.")
+if len(wrong):
+    try:
+        ds = load(data or by_id[ev.members[0]]["config"].get("train_config", {}).get("data", "demo"))
+        pos = {i: n for n, i in enumerate(ds.ids.tolist())}
+        shown = wrong.head(30)
+        st.image([upscale(ds.images[pos[i]], 96) for i in shown["id"]], width=96,
+                 caption=[f"{t}→{p} {c:.0%}" for t, p, c in zip(shown["true"], shown["predicted"], shown["confidence"])])
+    except DataError as exc:
+        show_data_error(exc)
