@@ -19,4 +19,6 @@ PAGES = (
          "Launch background training jobs (CBAM-5CNN, EfficientNetB3, VGG16, CNN baselines), follow and cancel them."),
     Page("pages/4_Compare.py", "Compare", "📈",
          "Metrics with confidence intervals, per-class F1, confusion matrices, curves, McNemar tests, ensembles."),
+    Page("pages/5_Live.py", "Live", "🎥",
+         "Webcam (WebRTC) inference with Grad-CAM / CBAM overlays; image and video upload fallbacks."),
 )

@@ -27,3 +27,19 @@ def list_runs(root: Path | None = None) -> list[dict]:
         runs.append({"id": d.name, "path": str(d), "model": str(model), "config": _read_json(d / "config.json"),
                      "metrics": _read_json(d / "metrics.json")})
     return runs
+
+
+DEFAULT_POINTER = "default_run.txt"  # models/default_run.txt names the shipped default run
+
+
+def default_run(root: Path | None = None) -> dict | None:
+    """The run named in models/default_run.txt, else the newest run, else None."""
+    root = Path(root) if root else models_dir()
+    runs = list_runs(root)
+    pointer = root / DEFAULT_POINTER
+    if pointer.exists():
+        wanted = pointer.read_text().strip()
+        for r in runs:
+            if r["id"] == wanted:
+                return r
+    return runs[-1] if runs else None

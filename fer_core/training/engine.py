@@ -39,6 +39,20 @@ class Progress:
 
 
 class PrintProgress(Progress):
+    """Terminal progress; SIGTERM/SIGINT stop training after the current batch and the run is still saved."""
+
+    def __init__(self):
+        import signal
+        self.stop = False
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                signal.signal(sig, lambda *_: setattr(self, "stop", True))
+            except ValueError:  # not the main thread (e.g. called from a page): no signal handling there
+                pass
+
+    def cancelled(self):
+        return self.stop
+
     def start(self, epochs, steps):
         print(f"training: {epochs} epochs x {steps} steps", flush=True)
 
@@ -156,6 +170,14 @@ def predict_probs(model, images: np.ndarray, batch_size: int = 256) -> np.ndarra
     return np.asarray(model.predict(images[..., None].astype(np.float32), batch_size=batch_size, verbose=0))
 
 
+def save_inference_model(model, path: Path) -> None:
+    """Save weights and architecture without optimizer state: a third of the size, loads faster, same outputs."""
+    import keras
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    clone.save(path)
+
+
 def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | None = None) -> Path:
     """Run training; returns the run folder. Cancelled runs are still saved (status 'cancelled' in run.json)."""
     import keras
@@ -236,7 +258,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
             metrics[split_name]["split"] = getattr(cfg, f"{split_name}_split")
     eval_seconds = time.time() - eval_start
 
-    model.save(run_dir / "model.keras")
+    save_inference_model(model, run_dir / "model.keras")
     write_text(run_dir / "config.json", json.dumps({"train_config": json.loads(cfg.to_json()),
                                                    "architecture": cfg.architecture,
                                                    "class_names": list(data.class_names),
