@@ -92,13 +92,18 @@ def assert_no_exception(page, name):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
     sync_api = _require_browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    yield b
+    b.close()
 
 
 @pytest.mark.parametrize("path,name", [("/", "Home")] + [("/" + Path(p.script).stem.split("_", 1)[1], p.title)
@@ -119,3 +124,53 @@ def test_page_loads_without_exception(browser, app_url, path, name):
     page.screenshot(path=str(ARTIFACTS / f"{name.lower()}.png"), full_page=True)
     assert not errors, f"JavaScript errors on {name}: {errors}"
     page.close()
+
+
+def write_y4m(path: Path, frames) -> None:
+    """Raw YUV 4:2:0 video Chromium can use as a fake camera (grey frames: U = V = 128)."""
+    h, w = frames[0].shape
+    with open(path, "wb") as fh:
+        fh.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode())
+        chroma = bytes([128]) * ((w // 2) * (h // 2))
+        for f in frames:
+            fh.write(b"FRAME\n" + f.tobytes() + chroma + chroma)
+
+
+def test_live_webrtc_streams_real_faces_through_the_callback(playwright, app_url, tmp_path):
+    """Fake camera from real CK+ faces -> START in the component iframe -> processed frames with a face."""
+    import re
+
+    import numpy as np
+    from test_live import frame_with
+    from fer_core.live.detect import FaceDetector
+    from fer_core.loading import load_dataset
+    ck = SHARED_DATA / "ckplus" / "ckplus.csv.gz"
+    if not ck.exists():
+        pytest.skip(f"CK+ not found at {ck}")
+    detector = FaceDetector()
+    faces = [img for img in load_dataset(ck).images[::25] if len(detector.detect(frame_with(img)[..., 0]))][:20]
+    video = tmp_path / "faces.y4m"
+    write_y4m(video, [frame_with(f)[..., 0] for f in faces for _ in range(5)])
+    flags = CHROMIUM_FLAGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                              f"--use-file-for-fake-video-capture={video}"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(app_url + "/Live")
+    wait_until_idle(page)
+    assert_no_exception(page, "Live")
+    frame = page.frame_locator('iframe[title*="streamlit_webrtc"]').first
+    frame.get_by_role("button", name=re.compile("start", re.I)).click(timeout=60000)
+    deadline, frames, with_face = time.time() + 90, 0, 0
+    while time.time() < deadline:
+        text = page.locator('[data-testid="stMarkdownContainer"]', has_text="Processed frames").first
+        if text.count():
+            m = re.search(r"Processed frames: (\d+) · with a face: (\d+)", text.inner_text())
+            if m:
+                frames, with_face = int(m.group(1)), int(m.group(2))
+                if frames >= 10 and with_face >= 5:
+                    break
+        time.sleep(1)
+    page.screenshot(path=str(ARTIFACTS / "live-webrtc.png"), full_page=True)
+    assert_no_exception(page, "Live (streaming)")
+    browser.close()
+    assert frames >= 10 and with_face >= 5, f"only {frames} frames processed, {with_face} with a face"
