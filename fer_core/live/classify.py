@@ -5,7 +5,15 @@ import numpy as np
 
 from ..evaluation.evaluate import load_model, run_record
 
-PAD_TO = 8  # batches are padded to a multiple of this, so the compiled predict function is not retraced
+PAD_TO = 8  # beyond 8 faces, batches are padded to a multiple of 8
+
+
+
+def padded_size(n: int) -> int:
+    """1, 2, 4, 8, then multiples of 8: few distinct shapes, so the compiled predict function is rarely retraced."""
+    if n <= PAD_TO:
+        return 1 << (n - 1).bit_length()
+    return -(-n // PAD_TO) * PAD_TO
 
 
 class FaceClassifier:
@@ -20,7 +28,7 @@ class FaceClassifier:
         n = len(faces)
         if n == 0:
             return np.zeros((0, len(self.class_names)), np.float32)
-        padded = -(-n // PAD_TO) * PAD_TO
+        padded = padded_size(n)
         x = np.zeros((padded, 48, 48, 1), np.float32)
         x[:n, ..., 0] = faces
         return np.asarray(self.model.predict_on_batch(x))[:n]
