@@ -16,6 +16,7 @@ from .errors import DataError
 from .ferplus import load_votes
 from .folder_format import load_folder
 from .schemes import get_scheme
+from .sidecar import read_sidecar
 
 DEMO = "demo"
 FERPLUS_NAME = "fer2013new.csv"
@@ -75,8 +76,13 @@ def _find_ferplus(csv_path: Path) -> Path | None:
 def load_fer2013(path: str | os.PathLike, ferplus: str | os.PathLike | None | bool = None) -> Dataset:
     """FER2013 CSV; `ferplus=False` skips the votes, None looks for them beside the file."""
     path = Path(path)
-    parsed = load_fer_csv(path, n_classes=get_scheme("fer2013").n_classes)
+    meta = read_sidecar(path)  # an export from the Relabel page names its scheme and row ids
+    scheme = meta["scheme"] if meta else "fer2013"
+    parsed = load_fer_csv(path, n_classes=get_scheme(scheme).n_classes)
     votes, notes = None, []
+    if meta:
+        ferplus = False  # exported rows are a subset: FERPlus votes no longer align by position
+        notes.append(f"Relabelled export of {meta.get('source')} (policy: {meta.get('policy')}), scheme {scheme}.")
     votes_path = None if ferplus is False else (Path(ferplus) if ferplus else _find_ferplus(path))
     if votes_path is not None:
         v, v_usage = load_votes(votes_path)
@@ -88,8 +94,11 @@ def load_fer2013(path: str | os.PathLike, ferplus: str | os.PathLike | None | bo
             votes = v
             notes.append(f"FERPlus votes attached from {votes_path} (row i = image i).")
     notes.append(f"Loaded in {parsed.seconds:.2f} s ({'binary cache' if parsed.from_cache else 'parsed CSV; cached for next time'}).")
-    ids = np.arange(len(parsed.labels)).astype(str)
-    return Dataset(name=f"FER2013 ({path.name})", source=str(path), scheme="fer2013", images=parsed.images,
+    ids = np.array(meta["ids"]) if meta else np.arange(len(parsed.labels)).astype(str)
+    if len(ids) != len(parsed.labels):
+        raise DataError(f"the sidecar lists {len(ids)} ids for {len(parsed.labels)} rows", path=str(path))
+    title = "FER2024 export" if meta else "FER2013"
+    return Dataset(name=f"{title} ({path.name})", source=str(path), scheme=scheme, images=parsed.images,
                    labels=parsed.labels, splits=parsed.usage, ids=ids,
                    version=parsed.version, votes=votes, notes=tuple(notes))
 
