@@ -15,6 +15,8 @@ class Page:
 PAGES = (
     Page("pages/1_Dataset.py", "Dataset", "📊",
          "Class balance per split and label scheme, sample grids, data-quality findings, FER2013 vs FERPlus."),
+    Page("pages/2_Relabel.py", "Relabel", "🏷️",
+         "Relabel FER2013 into the 10-class FER2024 scheme with the keyboard; several annotators, nothing lost."),
     Page("pages/3_Train.py", "Train", "🏋️",
          "Launch background training jobs (CBAM-5CNN, EfficientNetB3, VGG16, CNN baselines), follow and cancel them."),
     Page("pages/4_Compare.py", "Compare", "📈",

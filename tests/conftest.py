@@ -16,6 +16,7 @@ SHARED_DATA = Path(os.environ.get("FER_SHARED_DATA", REPO.parent / "shared" / "d
 os.environ["FER_CACHE_DIR"] = tempfile.mkdtemp(prefix="fer-cache-")
 # ...and never write jobs or runs into the repository's models/ (tests that need shipped runs say so).
 os.environ["FER_MODELS_DIR"] = tempfile.mkdtemp(prefix="fer-models-")
+os.environ["FER_RELABEL_DIR"] = tempfile.mkdtemp(prefix="fer-relabel-")
 for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS"):
     os.environ.pop(var, None)
 

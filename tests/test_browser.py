@@ -174,3 +174,73 @@ def test_live_webrtc_streams_real_faces_through_the_callback(playwright, app_url
     assert_no_exception(page, "Live (streaming)")
     browser.close()
     assert frames >= 10 and with_face >= 5, f"only {frames} frames processed, {with_face} with a face"
+
+
+def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, app_url, tmp_path):
+    """The Relabel done-criterion in a real browser, with the keypress -> next-image round trip measured."""
+    import json
+    import re
+    import statistics
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(app_url + "/Relabel")
+    wait_until_idle(page)
+    annotator = f"browser-{int(time.time())}"
+
+    def sign_in():
+        box = page.get_by_label("Your name (annotator)")
+        box.fill(annotator)
+        box.press("Enter")
+        wait_until_idle(page)
+        page.locator("h1").first.click()  # move focus out of the text box so keys reach the shortcuts
+
+    def caption() -> str:
+        return page.locator('[data-testid="stImageCaption"]').first.inner_text()
+
+    sign_in()
+    assert_no_exception(page, "Relabel")
+    timings = []
+    for i in range(20):
+        before = caption().split(" ")[0]
+        t = time.perf_counter()
+        page.keyboard.press(str((i % 9) + 1))
+        page.wait_for_function(
+            "prev => { const c = document.querySelector('[data-testid=\"stImageCaption\"]');"
+            " return c && !c.innerText.startsWith(prev + ' '); }", arg=before, timeout=15000)
+        timings.append(1000 * (time.perf_counter() - t))
+        wait_until_idle(page, 30)
+    page.keyboard.press("u")
+    wait_until_idle(page)
+    assert_no_exception(page, "Relabel after labelling")
+    page.reload()
+    wait_until_idle(page)
+    sign_in()
+    page.get_by_role("tab", name="Progress").click()
+    metric = page.locator('[data-testid="stMetric"]', has_text="Labelled by you").first
+    assert re.search(r"\b19\b", metric.inner_text()), metric.inner_text()
+    page.get_by_role("tab", name="Export / import").click()
+    export_dir = tmp_path / "export"
+    page.get_by_label("Export folder").fill(str(export_dir))
+    page.get_by_label("Export folder").press("Enter")
+    wait_until_idle(page)
+    page.get_by_text(f"only {annotator}'s").click()
+    wait_until_idle(page)
+    page.get_by_role("button", name="Export FER2024 dataset").click()
+    wait_until_idle(page)
+    assert_no_exception(page, "Relabel export")
+    page.screenshot(path=str(ARTIFACTS / "relabel.png"), full_page=True)
+    page.close()
+    csv = next(export_dir.glob("*.csv"))
+    from fer_core.loading import load_dataset
+    exported = load_dataset(csv)
+    assert len(exported) == 19 and exported.scheme == "fer2024"
+    from fer_core.training.config import TrainConfig
+    from fer_core.training.engine import train
+    split = exported.split_names[0]
+    run = train(TrainConfig(architecture="cnn004", data=str(csv), scheme="fer2024", epochs=1, batch_size=8,
+                            train_split=split, val_split=split, test_split=split), out_root=tmp_path / "runs")
+    assert (run / "model.keras").exists()
+    report = {"keypress_to_next_image_ms": {"median": statistics.median(timings), "max": max(timings),
+                                            "all": [round(t, 1) for t in timings]}}
+    (ARTIFACTS / "relabel_roundtrip.json").write_text(json.dumps(report, indent=2))
+    print(f"keypress -> next image: median {statistics.median(timings):.0f} ms, max {max(timings):.0f} ms")

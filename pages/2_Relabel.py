@@ -1,0 +1,194 @@
+import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
+import uuid
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+
+from fer_core.charts import confusion_figure
+from fer_core.errors import DataError
+from fer_core.ferplus import VOTE_COLUMNS
+from fer_core.imaging import upscale
+from fer_core.relabel.project import KEYS, QueueFilter, RelabelProject, projects_dir
+from fer_core.relabel.store import StoreError
+from fer_core.runs import list_runs
+from fer_core.schemes import UNMAPPED
+from fer_core.ui import cached_quality, dataset_picker, demo_banner, show_data_error
+
+st.set_page_config(page_title="Relabel · FER Studio", page_icon="🏷️", layout="wide")
+st.title("Relabel")
+
+ds = dataset_picker(key="relabel")
+if ds is None:
+    st.stop()
+annotator = st.sidebar.text_input("Your name (annotator)", key="annotator").strip()
+project_name = st.sidebar.text_input("Project", value="fer2024", key="project_name").strip() or "fer2024"
+state = st.session_state
+state.setdefault("session_id", uuid.uuid4().hex[:8])
+
+try:
+    project = RelabelProject(project_name, ds)
+except (DataError, StoreError) as exc:
+    st.error(f"**Cannot open the project.** {exc}")
+    st.stop()
+demo_banner(ds)
+if project.version_mismatch:
+    st.warning("This project was started on a different version of the dataset; image ids may not match.")
+
+with st.sidebar.expander("Queue", expanded=True):
+    classes = st.multiselect("Original class", list(ds.class_names), key="q_classes")
+    split = st.selectbox("Split", ["All"] + ds.split_names, key="q_split")
+    unlabelled = st.checkbox("Unlabelled by me only", True, key="q_unlabelled")
+    disagree = st.checkbox("FER2013 ≠ FERPlus majority", key="q_disagree", disabled=ds.votes is None)
+    dup_leaks = st.checkbox("Duplicates and leaks", key="q_dups")
+    runs = list_runs()
+    rank_run = st.selectbox("Rank by likely label error (model)", ["(none)"] + [r["id"] for r in runs], key="q_rank")
+
+if not annotator:
+    st.info("Type your name in the sidebar to start labelling. Labels are kept per annotator, with full history.")
+    st.stop()
+
+
+@st.cache_resource(show_spinner="Ranking images by likely label error…", max_entries=2)
+def ranking_for(run_path: str, version: str, _ds):
+    from fer_core.evaluation.evaluate import load_model, predict_probs, run_record
+    from fer_core.relabel.label_issues import rank_label_issues
+    from fer_core.schemes import map_labels
+    rec = run_record(run_path)
+    labels = map_labels(_ds.labels, _ds.scheme, rec["scheme"])
+    known = np.flatnonzero(labels != UNMAPPED)
+    probs = predict_probs(load_model(run_path), _ds.images[known])
+    order, flagged = rank_label_issues(labels[known], probs)
+    return known[order], int(flagged.sum())
+
+
+ranking = None
+if rank_run != "(none)":
+    ranking, n_flagged = ranking_for(runs[[r["id"] for r in runs].index(rank_run)]["path"], ds.version, ds)
+    st.sidebar.caption(f"{n_flagged:,} images flagged as likely label errors (listed first). Predictions on the run's "
+                       "own training images are optimistic; out-of-fold probabilities are better.")
+
+signature = (project.name, ds.version, annotator, tuple(classes), split, unlabelled, disagree, dup_leaks, rank_run)
+if state.get("queue_sig") != signature:
+    quality = cached_quality(ds.source, ds.version, ds) if dup_leaks else None
+    state.queue = project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, ranking),
+                                annotator, quality)
+    state.queue_sig, state.pos = signature, 0
+queue, pos = state.queue, state.pos
+
+
+def go(delta: int):
+    state.pos = int(np.clip(state.pos + delta, 0, max(len(state.queue) - 1, 0)))
+
+
+def assign(label: int):
+    row = int(state.queue[state.pos])
+    try:
+        project.label(row, annotator, label, state.session_id)  # committed before we say "saved"
+        state.last_saved = f"Saved #{ds.ids[row]} as **{project.target.classes[label]}**"
+        go(1)
+    except StoreError as exc:
+        state.last_saved = None
+        state.store_error = str(exc)
+
+
+def undo():
+    try:
+        row = project.undo(annotator, state.session_id)
+    except StoreError as exc:
+        state.store_error = str(exc)
+        return
+    if row is None:
+        state.last_saved = "Nothing to undo."
+        return
+    hits = np.flatnonzero(state.queue == row)
+    if len(hits):
+        state.pos = int(hits[0])
+    state.last_saved = f"Undid the last label of #{ds.ids[row]}"
+
+
+if state.get("store_error"):
+    st.error(f"**Label not saved.** {state.pop('store_error')}")
+
+tab_label, tab_progress, tab_agree, tab_export = st.tabs(["Label", "Progress", "Agreement", "Export / import"])
+
+with tab_label:
+    if not len(queue):
+        st.success("This queue is empty: nothing left to label with these filters.")
+    else:
+        row = int(queue[pos])
+        mine = project.label_for(row, annotator)
+        left, right = st.columns([1, 1])
+        with left:
+            st.image(upscale(ds.images[row], 336), caption=f"#{ds.ids[row]} · {ds.splits[row]} · {pos + 1} of {len(queue):,}")
+        with right:
+            orig = ds.class_names[ds.labels[row]] if ds.labels[row] != UNMAPPED else "—"
+            st.markdown(f"Original label: **{orig}**" + (f" · yours: **{project.target.classes[mine]}** ✓"
+                                                          if mine is not None else ""))
+            if state.get("last_saved"):
+                st.caption(state.last_saved)
+            if ds.votes is not None:
+                fig = px.bar(x=list(range(10)), y=ds.votes[row], labels={"x": "FERPlus vote", "y": "votes"})
+                fig.update_xaxes(tickvals=list(range(10)), ticktext=list(VOTE_COLUMNS))
+                fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10))
+                st.plotly_chart(fig, key="votes")
+            if ranking is not None:
+                st.caption(f"Ranked queue by {rank_run}: position {pos + 1} is among the likeliest label errors.")
+        cols = st.columns(5)
+        for j, name in enumerate(project.target.classes):
+            cols[j % 5].button(f"{KEYS[j]} · {name}", key=f"lab_{j}", shortcut=KEYS[j], on_click=assign, args=(j,),
+                               type="primary" if mine == j else "secondary", use_container_width=True)
+        n1, n2, n3, n4 = st.columns(4)
+        n1.button("← Back", key="nav_back", shortcut="Left", on_click=go, args=(-1,), use_container_width=True)
+        n2.button("Skip (S)", key="nav_skip", shortcut="S", on_click=go, args=(1,), use_container_width=True)
+        n3.button("Undo (U)", key="nav_undo", shortcut="U", on_click=undo, use_container_width=True)
+        n4.button("Forward →", key="nav_fwd", shortcut="Right", on_click=go, args=(1,), use_container_width=True)
+        st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward. Each label is committed "
+                   "to the project database before it is shown as saved.")
+
+with tab_progress:
+    p = project.progress(annotator, queue)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("This queue", f"{p['queue_labelled']:,} / {p['queue_total']:,}")
+    c2.metric("Labelled by you", f"{p['mine']:,}")
+    c3.metric("Images labelled by anyone", f"{p['images_labelled_by_anyone']:,} / {p['total']:,}")
+    c4.metric("Your labels per hour", f"{p['labels_per_hour']:.0f}")
+    st.progress(p["queue_labelled"] / max(p["queue_total"], 1))
+    if p["per_class"]:
+        st.plotly_chart(px.bar(x=list(p["per_class"]), y=list(p["per_class"].values()),
+                               labels={"x": "new label", "y": "images"}), key="per_class")
+    tm = project.transition_matrix()
+    st.plotly_chart(confusion_figure(tm.to_numpy(), list(tm.index), list(tm.columns),
+                                     "Original label → new label (all annotators)", "original", "new"), key="transition")
+
+with tab_agree:
+    ag = project.agreement()
+    if ag["images_with_2plus"] == 0:
+        st.info("Agreement appears once two or more annotators have labelled the same images.")
+    else:
+        st.write(f"{ag['images_with_2plus']:,} images labelled by 2+ annotators; Fleiss' κ = {ag['fleiss']:.3f}")
+        st.dataframe([{"pair": k, "Cohen's κ": v["kappa"], "images": v["n"]} for k, v in ag["pairwise_cohen"].items()],
+                     hide_index=True)
+        st.markdown(f"**Disagreements to resolve** ({len(ag['disagreements']):,})")
+        st.dataframe(ag["disagreements"], hide_index=True)
+
+with tab_export:
+    folder = st.text_input("Export folder", str(projects_dir() / "exports" / project.name), key="export_dir")
+    policy = st.radio("Labels", ["majority", "annotator"], horizontal=True, key="export_policy",
+                      format_func=lambda p: "majority of annotators" if p == "majority" else f"only {annotator}'s")
+    images = st.checkbox("Also write split/<class>/<id>.png", True, key="export_images")
+    if st.button("Export FER2024 dataset", key="export_btn"):
+        try:
+            path = project.export(folder, policy, annotator, images)
+            st.success(f"Exported `{path}` (+ `.meta.json`). Train on it: choose 'Other path…' on the Train page "
+                       f"and scheme fer2024, or `python -m fer_core data info {path}`.")
+        except (DataError, StoreError, OSError) as exc:
+            st.error(f"Export failed: {exc}")
+    path = st.text_input("Import a previous export (CSV path)", key="import_path")
+    if st.button("Import", key="import_btn") and path:
+        try:
+            st.success(f"Imported {project.import_export(path):,} labels.")
+        except DataError as exc:
+            show_data_error(exc)
+        except StoreError as exc:
+            st.error(str(exc))
