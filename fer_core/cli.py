@@ -28,7 +28,7 @@ def _data_check(args) -> dict:
 def _train(args) -> dict:
     if args.job_dir:
         from .training.worker import run_job
-        raise SystemExit(run_job(args.config, args.job_dir, args.out))
+        raise SystemExit(run_job(args.config, args.job_dir, args.out, args.oof_folds))
     from .training.config import TrainConfig
     from .training.engine import train
     if args.config:
@@ -39,6 +39,9 @@ def _train(args) -> dict:
                                     ("max_steps_per_epoch", args.max_steps)) if v is not None}
     if overrides:
         cfg = TrainConfig.from_dict({**cfg.__dict__, **overrides})
+    if args.oof_folds:
+        from .relabel.oof import out_of_fold
+        return {"oof_file": str(out_of_fold(cfg, args.oof_folds, out_root=args.out))}
     run_dir = train(cfg, out_root=args.out)
     import json as _json
     return {"run_dir": str(run_dir), **_json.loads((run_dir / "run.json").read_text())}
@@ -83,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-steps", type=int, help="cap steps per epoch")
     train.add_argument("--out", help="folder for runs (default: models/)")
     train.add_argument("--job-dir", help=argparse.SUPPRESS)
+    train.add_argument("--oof-folds", type=int, help="instead of one run: k-fold out-of-fold probabilities "
+                       "(models/oof/*.npz) for the Relabel page's label-issue ranking")
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=_train)
     ev = sub.add_parser("evaluate", help="metrics of a saved run (several runs = an ensemble)")

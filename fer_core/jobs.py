@@ -92,14 +92,16 @@ class JobStore:
         jobs = [self.read(p.name) for p in self.root.iterdir() if p.is_dir()]
         return sorted(jobs, key=lambda j: j.get("created", ""), reverse=True)
 
-    def submit(self, cfg: TrainConfig, start: bool = True) -> str:
+    def submit(self, cfg: TrainConfig, start: bool = True, oof_folds: int | None = None) -> str:
+        """Queue a training job (or, with oof_folds, an out-of-fold probability job for the Relabel ranking)."""
         cfg = cfg.resolved()
         job_id = f"job-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         d = self.job_dir(job_id)
         d.mkdir(parents=True)
         write_text(d / "config.json", cfg.to_json())
         self.write({"id": job_id, "status": "queued", "created": _now(), "architecture": cfg.architecture,
-                    "data": cfg.data, "epochs": cfg.epochs, "progress": 0.0, "history": []})
+                    "data": cfg.data, "epochs": cfg.epochs, "progress": 0.0, "history": [],
+                    "kind": "oof" if oof_folds else "train", "folds": oof_folds})
         if start:
             self.dispatch()
         return job_id
@@ -160,8 +162,10 @@ class JobStore:
 
     def worker_command(self, job_id: str) -> list[str]:
         d = self.job_dir(job_id)
-        return [sys.executable, "-m", "fer_core", "train", "--config", str(d / "config.json"), "--job-dir", str(d),
-                "--out", str(self.models_root)]
+        cmd = [sys.executable, "-m", "fer_core", "train", "--config", str(d / "config.json"), "--job-dir", str(d),
+               "--out", str(self.models_root)]
+        folds = self.read(job_id).get("folds")
+        return cmd + (["--oof-folds", str(folds)] if folds else [])
 
     def wait(self, job_id: str, timeout: float = 600, poll: float = 0.5) -> dict:
         deadline = time.time() + timeout
@@ -187,4 +191,4 @@ def job_rows(jobs: list[dict]) -> list[dict]:
     return [{"job": j["id"], "status": j.get("status"), "architecture": j.get("architecture"),
              "epoch": f"{j.get('epoch', 0)}/{j.get('epochs', '?')}", "progress": round(100 * j.get("progress", 0.0)),
              "val acc": (j.get("history") or [{}])[-1].get("val_accuracy"), "created": j.get("created"),
-             "run": j.get("run_id", "")} for j in jobs]
+             "run": j.get("run_id", "") or j.get("oof_file", ""), "kind": j.get("kind", "train")} for j in jobs]

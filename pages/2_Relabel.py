@@ -9,10 +9,14 @@ from fer_core.charts import confusion_figure
 from fer_core.errors import DataError
 from fer_core.ferplus import VOTE_COLUMNS
 from fer_core.imaging import upscale
+from fer_core.jobs import JobStore
+from fer_core.models import ARCHITECTURES
+from fer_core.relabel.oof import list_oof, load_oof
 from fer_core.relabel.project import KEYS, QueueFilter, RelabelProject, projects_dir
 from fer_core.relabel.store import StoreError
 from fer_core.runs import list_runs
 from fer_core.schemes import UNMAPPED
+from fer_core.training.config import TrainConfig
 from fer_core.ui import cached_quality, dataset_picker, demo_banner, show_data_error
 
 st.set_page_config(page_title="Relabel · FER Studio", page_icon="🏷️", layout="wide")
@@ -42,11 +46,33 @@ with st.sidebar.expander("Queue", expanded=True):
     disagree = st.checkbox("FER2013 ≠ FERPlus majority", key="q_disagree", disabled=ds.votes is None)
     dup_leaks = st.checkbox("Duplicates and leaks", key="q_dups")
     runs = list_runs()
-    rank_run = st.selectbox("Rank by likely label error (model)", ["(none)"] + [r["id"] for r in runs], key="q_rank")
+    oofs = [f for f in list_oof() if load_oof(f)["data_version"] == ds.version]
+    rank_options = ["(none)"] + [f"out-of-fold: {f.stem}" for f in oofs] + [f"run: {r['id']}" for r in runs]
+    rank_run = st.selectbox("Rank by likely label error", rank_options, key="q_rank",
+                            help="Out-of-fold probabilities (computed below) are the honest choice; a run's own "
+                                 "predictions on its training images are optimistic.")
+    with st.expander("Compute out-of-fold probabilities"):
+        oof_arch = st.selectbox("Architecture", list(ARCHITECTURES), index=list(ARCHITECTURES).index("cnn004"),
+                                key="oof_arch")
+        oof_folds = st.number_input("Folds", 2, 10, 5, key="oof_folds")
+        oof_epochs = st.number_input("Epochs per fold", 1, 200, 15, key="oof_epochs")
+        if st.button("Start k-fold job", key="oof_start"):
+            job = JobStore().submit(TrainConfig(architecture=oof_arch, data=ds.source, epochs=int(oof_epochs),
+                                                run_name="oof"), oof_folds=int(oof_folds))
+            st.success(f"Queued {job}; follow it on the Train page. The ranking appears here when it is done.")
 
 if not annotator:
     st.info("Type your name in the sidebar to start labelling. Labels are kept per annotator, with full history.")
     st.stop()
+
+
+@st.cache_resource(show_spinner="Ranking images by likely label error…", max_entries=2)
+def ranking_from_oof(path: str, version: str, _project):
+    from fer_core.relabel.label_issues import rank_label_issues
+    oof = load_oof(path)
+    order, flagged = rank_label_issues(oof["labels"], oof["probs"])
+    rows = np.array([_project.row_of[i] for i in oof["ids"][order] if i in _project.row_of], dtype=int)
+    return rows, int(flagged.sum())
 
 
 @st.cache_resource(show_spinner="Ranking images by likely label error…", max_entries=2)
@@ -63,8 +89,11 @@ def ranking_for(run_path: str, version: str, _ds):
 
 
 ranking = None
-if rank_run != "(none)":
-    ranking, n_flagged = ranking_for(runs[[r["id"] for r in runs].index(rank_run)]["path"], ds.version, ds)
+if rank_run.startswith("out-of-fold: "):
+    ranking, n_flagged = ranking_from_oof(str(oofs[rank_options.index(rank_run) - 1]), ds.version, project)
+    st.sidebar.caption(f"{n_flagged:,} images flagged as likely label errors (listed first).")
+elif rank_run.startswith("run: "):
+    ranking, n_flagged = ranking_for(runs[[r["id"] for r in runs].index(rank_run[5:])]["path"], ds.version, ds)
     st.sidebar.caption(f"{n_flagged:,} images flagged as likely label errors (listed first). Predictions on the run's "
                        "own training images are optimistic; out-of-fold probabilities are better.")
 

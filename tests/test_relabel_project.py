@@ -73,3 +73,20 @@ def test_fleiss_and_rate():
     assert fleiss_kappa([[0, 0], [1, 1], [2, 2]], 3) == pytest.approx(1.0)
     assert fleiss_kappa([[0, 1], [1, 0]], 2) < 0
     assert labels_per_hour([0, 10, 20, 10_000, 10_010]) == pytest.approx(3600 * 4 / (10 + 10 + 300 + 10))
+
+
+def test_out_of_fold_job_feeds_the_ranking(tmp_path):
+    from fer_core.jobs import JobStore
+    from fer_core.relabel.oof import list_oof, load_oof
+    store = JobStore(models_root=tmp_path / "models")
+    job_id = store.submit(TrainConfig(architecture="cnn004", data="demo", epochs=1, batch_size=32,
+                                      max_steps_per_epoch=2), oof_folds=3)
+    job = store.wait(job_id, timeout=300)
+    assert job["status"] == "completed", store.log_tail(job_id)
+    files = list_oof(tmp_path / "models")
+    assert len(files) == 1 and str(files[0]) == job["oof_file"]
+    oof = load_oof(files[0])
+    assert oof["probs"].shape == (280, 7) and oof["folds"] == 3
+    assert np.allclose(oof["probs"].sum(axis=1), 1, atol=1e-4)  # every training image got a held-out prediction
+    order, flagged = rank_label_issues(oof["labels"], oof["probs"])
+    assert sorted(order.tolist()) == list(range(280))

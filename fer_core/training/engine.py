@@ -178,40 +178,26 @@ def save_inference_model(model, path: Path) -> None:
     clone.save(path)
 
 
-def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | None = None) -> Path:
-    """Run training; returns the run folder. Cancelled runs are still saved (status 'cancelled' in run.json)."""
+def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, run_dir: Path):
+    """Build and fit the configured model on arrays (SplitArrays); returns model, history, pretrained, seconds."""
     import keras
     from ..models import build_model
 
-    progress = progress or PrintProgress()
-    cfg = cfg.resolved()
-    out_root = Path(out_root) if out_root else models_dir()
-    run_id = new_run_id(cfg)
-    run_dir = out_root / f"{run_id}.partial"
-    run_dir.mkdir(parents=True)
-    t0 = time.time()
-    keras.utils.set_random_seed(cfg.seed)
-    if cfg.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
-    data = prepare(cfg)
-    for note in data.notes:
-        progress.message(note)
-    n_classes = len(data.class_names)
     model = build_model(cfg.architecture, n_classes, input_size=cfg.input_size, weights_path=cfg.weights_path)
     pretrained = bool(cfg.weights_path and Path(cfg.weights_path).exists())
     if cfg.architecture in ("efficientnetb3", "vgg16") and not pretrained:
         progress.message("No local ImageNet weights given: the backbone trains from random initialisation.")
 
     if cfg.class_weights:
-        counts = np.bincount(data.train.labels, minlength=n_classes).astype(np.float64)
-        per_class = np.where(counts > 0, len(data.train.labels) / (n_classes * np.maximum(counts, 1)), 0.0)
-        weights = per_class[data.train.labels].astype(np.float32)
+        counts = np.bincount(train.labels, minlength=n_classes).astype(np.float64)
+        per_class = np.where(counts > 0, len(train.labels) / (n_classes * np.maximum(counts, 1)), 0.0)
+        weights = per_class[train.labels].astype(np.float32)
     else:
-        weights = np.ones(len(data.train.labels), np.float32)
+        weights = np.ones(len(train.labels), np.float32)
     augment_cfg = cfg.augment if cfg.augment_enabled else None
-    train_seq = _batches(data.train.images, data.train.targets, weights, cfg.batch_size, augment_cfg, cfg.seed,
+    train_seq = _batches(train.images, train.targets, weights, cfg.batch_size, augment_cfg, cfg.seed,
                          cfg.max_steps_per_epoch)
-    val_xy = (data.val.images[..., None].astype(np.float32), data.val.targets)
+    val_xy = (val.images[..., None].astype(np.float32), val.targets)
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
     history_rows: list[dict] = []
 
@@ -247,7 +233,29 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
                   callbacks=_callbacks(cfg, collect, run_dir))
         done += epochs
     fit_seconds = time.time() - fit_start
-    status = "cancelled" if collect.cancelled() else "completed"
+    return model, history_rows, pretrained, fit_seconds
+
+
+def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | None = None) -> Path:
+    """Run training; returns the run folder. Cancelled runs are still saved (status 'cancelled' in run.json)."""
+    import keras
+
+    progress = progress or PrintProgress()
+    cfg = cfg.resolved()
+    out_root = Path(out_root) if out_root else models_dir()
+    run_id = new_run_id(cfg)
+    run_dir = out_root / f"{run_id}.partial"
+    run_dir.mkdir(parents=True)
+    t0 = time.time()
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    data = prepare(cfg)
+    for note in data.notes:
+        progress.message(note)
+    n_classes = len(data.class_names)
+    model, history_rows, pretrained, fit_seconds = fit_model(cfg, data.train, data.val, n_classes, progress, run_dir)
+    status = "cancelled" if progress.cancelled() else "completed"
 
     eval_start = time.time()
     metrics = {"classes": list(data.class_names)}
