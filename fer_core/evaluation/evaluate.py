@@ -87,7 +87,8 @@ def run_record(run_dir: str | Path) -> dict:
 @lru_cache(maxsize=8)
 def _load_model(path: str, mtime: int):
     import keras
-    return keras.saving.load_model(path, safe_mode=True)
+    from .. import models  # noqa: F401  (registers the custom CBAM layers for deserialisation)
+    return keras.saving.load_model(path, safe_mode=True, compile=False)
 
 
 def load_model(run_dir: str | Path):
