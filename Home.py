@@ -3,7 +3,7 @@ import streamlit as st
 
 from fer_core.errors import DataError
 from fer_core.pages import PAGES
-from fer_core.runs import list_runs
+from fer_core.runs import default_run, list_runs
 from fer_core.sources import default_source, describe_missing_data
 from fer_core.ui import demo_banner, load, show_data_error
 
@@ -31,6 +31,10 @@ if hint:
 
 st.subheader("Models")
 runs = list_runs()
+default = default_run()
+if default:
+    st.caption(f"Default model for Live: `{default['id']}`" + (f" — {default['record']['label']}"
+                                                              if default["record"].get("label") else ""))
 if runs:
     st.dataframe([{"run": r["id"], "architecture": r["config"].get("architecture", "?"),
                    "data version": r["config"].get("data_version", "?"),

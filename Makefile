@@ -6,7 +6,7 @@ PORT ?= 8501
 # Real data beside the checkout is used when present; otherwise the app opens its built-in demo.
 DATA_DIR ?= $(if $(wildcard ../shared/data/fer2013.csv.gz),$(abspath ../shared/data),)
 
-.PHONY: install run test bench clean
+.PHONY: install run test test-fast bench clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,13 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
+bench: install
+	$(PY) bench/train_throughput.py --archs cnn004,cnn002,cbam5cnn
+	$(PY) bench/live.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts

@@ -25,7 +25,7 @@ def list_runs(root: Path | None = None) -> list[dict]:
         if not model.exists():
             continue
         runs.append({"id": d.name, "path": str(d), "model": str(model), "config": _read_json(d / "config.json"),
-                     "metrics": _read_json(d / "metrics.json")})
+                     "metrics": _read_json(d / "metrics.json"), "record": _read_json(d / "run.json")})
     return runs
 
 
