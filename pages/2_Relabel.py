@@ -51,6 +51,7 @@ with st.sidebar.expander("Queue", expanded=True):
     rank_run = st.selectbox("Rank by likely label error", rank_options, key="q_rank",
                             help="Out-of-fold probabilities (computed below) are the honest choice; a run's own "
                                  "predictions on its training images are optimistic.")
+    predict_run = st.selectbox("Show a model's prediction", ["(none)"] + [r["id"] for r in runs], key="q_predict")
     with st.expander("Compute out-of-fold probabilities"):
         oof_arch = st.selectbox("Architecture", list(ARCHITECTURES), index=list(ARCHITECTURES).index("cnn004"),
                                 key="oof_arch")
@@ -86,6 +87,12 @@ def ranking_for(run_path: str, version: str, _ds):
     probs = predict_probs(load_model(run_path), _ds.images[known])
     order, flagged = rank_label_issues(labels[known], probs)
     return known[order], int(flagged.sum())
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=2)
+def model_for(run_path: str):
+    from fer_core.live.classify import FaceClassifier
+    return FaceClassifier(run_path)
 
 
 ranking = None
@@ -161,6 +168,13 @@ with tab_label:
                 fig.update_xaxes(tickvals=list(range(10)), ticktext=list(VOTE_COLUMNS))
                 fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10))
                 st.plotly_chart(fig, key="votes")
+            if predict_run != "(none)":
+                clf = model_for(runs[[r["id"] for r in runs].index(predict_run)]["path"])
+                probs = clf.predict(ds.images[row][None])[0]
+                top = np.argsort(-probs)[:3]
+                st.markdown(f"Model `{predict_run[:40]}`: " + ", ".join(
+                    f"**{clf.class_names[k]}** {probs[k]:.0%}" if i == 0 else f"{clf.class_names[k]} {probs[k]:.0%}"
+                    for i, k in enumerate(top)))
             if ranking is not None:
                 st.caption(f"Ranked queue by {rank_run}: position {pos + 1} is among the likeliest label errors.")
         cols = st.columns(5)

@@ -56,3 +56,14 @@ def test_two_annotators_agreement_and_export(monkeypatch, tmp_path):
     button(b, "export_btn").click().run()
     assert not b.exception and any("Exported" in s.value for s in b.success)
     assert load_dataset(tmp_path / "out" / "fer2024-fer2024.csv").scheme == "fer2024"
+
+
+def test_model_prediction_and_ranking_queue(monkeypatch, tmp_path, two_runs):
+    at = start(monkeypatch, tmp_path)
+    run_id = two_runs[0].name
+    at.sidebar.selectbox(key="q_predict").select(run_id).run()
+    assert not at.exception
+    assert any(m.value.startswith(f"Model `{run_id[:40]}`") for m in at.markdown)
+    at.sidebar.selectbox(key="q_rank").select(f"run: {run_id}").run()
+    assert not at.exception
+    assert any("flagged as likely label errors" in c.value for c in at.sidebar.caption)
