@@ -5,7 +5,7 @@ from fer_core.errors import DataError
 from fer_core.pages import PAGES
 from fer_core.runs import default_run, list_runs
 from fer_core.sources import default_source, describe_missing_data
-from fer_core.ui import demo_banner, load, show_data_error
+from fer_core.ui import demo_banner, link_to_page, load, show_data_error
 
 st.set_page_config(page_title="FER Studio", page_icon="🙂", layout="wide")
 st.title("FER Studio")
@@ -45,5 +45,5 @@ else:
 
 st.subheader("Pages")
 for page in PAGES:
-    st.page_link(page.script, label=page.title, icon=page.icon)
+    link_to_page(page.script, page.title, page.icon)
     st.caption(page.summary)

@@ -60,3 +60,13 @@ def show_data_error(exc: DataError) -> None:
 def demo_banner(ds) -> None:
     if ds.is_demo:
         st.warning("**Demo dataset.** " + " ".join(ds.notes[:2]), icon="🧪")
+
+
+def link_to_page(script: str, label: str, icon: str | None = None) -> None:
+    """st.page_link, or a plain link when the page is not registered (e.g. a page script run on its own)."""
+    from streamlit.errors import StreamlitAPIException
+    try:
+        st.page_link(script, label=label, icon=icon)
+    except StreamlitAPIException:
+        slug = script.rsplit("/", 1)[-1].removesuffix(".py").split("_", 1)[-1]
+        st.markdown(f"[{label}](/{slug})")

@@ -1,6 +1,4 @@
 import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
-from pathlib import Path
-
 import streamlit as st
 
 from fer_core.charts import history_figure
@@ -11,6 +9,7 @@ from fer_core.models import ARCHITECTURES
 from fer_core.schemes import all_schemes
 from fer_core.sources import available_sources
 from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, default_augment
+from fer_core.ui import link_to_page
 
 st.set_page_config(page_title="Train · FER Studio", page_icon="🏋️", layout="wide")
 st.title("Train")
@@ -109,9 +108,7 @@ def jobs_panel():
         st.code(job.get("log_tail") or store.log_tail(job["id"]), language="text")
     if job.get("run_id"):
         st.success(f"Saved run: `models/{job['run_id']}` ({status})")
-        compare = "pages/4_Compare.py"
-        if (Path(__file__).resolve().parent.parent / compare).exists():
-            st.page_link(compare, label="Open in Compare", icon="📈")
+        link_to_page("pages/4_Compare.py", "Open in Compare", "📈")
     with st.expander("Log"):
         st.code(store.log_tail(job["id"], 200) or "(empty)", language="text")
 

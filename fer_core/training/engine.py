@@ -63,6 +63,15 @@ class PrintProgress(Progress):
         print(text, flush=True)
 
 
+def _display_path(path: Path) -> str:
+    """Paths inside the repository are recorded relative to it, so the reproduce command works in any clone."""
+    from ..settings import REPO_ROOT
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def new_run_id(cfg: TrainConfig) -> str:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = cfg.run_name or cfg.architecture
@@ -287,7 +296,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
         "pretrained": pretrained,
         "parameters": int(model.count_params()),
         "epochs_run": len(history_rows),
-        "command": f"python -m fer_core train --config {shlex.quote(str(final_dir / 'config.json'))}",
+        "command": f"python -m fer_core train --config {shlex.quote(_display_path(final_dir / 'config.json'))}",
         "timings_s": {"total": round(time.time() - t0, 2), "fit": round(fit_seconds, 2),
                       "per_epoch": round(fit_seconds / max(len(history_rows), 1), 3), "evaluate": round(eval_seconds, 2)},
         "environment": device_description(),
