@@ -9,7 +9,8 @@ from fer_core.jobs import JobStore
 TRAIN = str(REPO / "pages" / "3_Train.py")
 
 
-def test_train_page_starts_follows_and_finishes_a_job():
+def test_train_page_starts_follows_and_finishes_a_job(monkeypatch, tmp_path):
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))  # an empty models folder: no jobs yet
     at = AppTest.from_file(TRAIN, default_timeout=120)
     at.run()
     assert not at.exception
@@ -31,7 +32,8 @@ def test_train_page_starts_follows_and_finishes_a_job():
     assert table.iloc[0]["status"] == "completed"
 
 
-def test_train_page_rejects_a_missing_dataset_path_clearly():
+def test_train_page_rejects_a_missing_dataset_path_clearly(monkeypatch, tmp_path):
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
     at = AppTest.from_file(TRAIN, default_timeout=120)
     at.run()
     at.selectbox[1].select("Other path…")
