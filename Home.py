@@ -20,7 +20,7 @@ except DataError as exc:
 else:
     demo_banner(ds)
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Dataset", ds.name)
+    c1.metric("Dataset", ds.name.split(" (")[0], help=ds.name)
     c2.metric("Images", f"{len(ds):,}")
     c3.metric("Data version", ds.version[:8], help=f"full: {ds.version}")
     c4.metric("FERPlus votes", "attached" if ds.votes is not None else "—")
