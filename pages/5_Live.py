@@ -4,7 +4,6 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 import tempfile
 
 import cv2
-import numpy as np
 import plotly.express as px
 import streamlit as st
 

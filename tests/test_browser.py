@@ -3,7 +3,6 @@
 Fails on any exception shown on a page; saves a screenshot of each page under tests/artifacts/.
 """
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -140,7 +139,6 @@ def test_live_webrtc_streams_real_faces_through_the_callback(playwright, app_url
     """Fake camera from real CK+ faces -> START in the component iframe -> processed frames with a face."""
     import re
 
-    import numpy as np
     from test_live import frame_with
     from fer_core.live.detect import FaceDetector
     from fer_core.loading import load_dataset

@@ -1,8 +1,6 @@
 """The model shipped in models/ (named by models/default_run.txt) is complete, small, and really classifies."""
 import json
 
-import numpy as np
-import pytest
 
 from conftest import REPO
 from fer_core.runs import default_run

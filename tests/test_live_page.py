@@ -1,7 +1,6 @@
 """AppTest for Live: webrtc_streamer is patched (it cannot run under AppTest) and its callback driven directly."""
 import av
 import cv2
-import numpy as np
 import pytest
 import streamlit_webrtc
 from streamlit.testing.v1 import AppTest

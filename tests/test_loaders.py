@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import cv2
 
-from conftest import make_images, write_fer_csv
+from conftest import make_images
 from fer_core.errors import DataError
 from fer_core.ferplus import labels_from_votes, load_votes, probabilities_from_votes
 from fer_core.loading import load_dataset

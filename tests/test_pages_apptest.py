@@ -1,7 +1,6 @@
 """AppTest for Home and Dataset: on the built-in demo, and on the real FER2013 when it is there."""
 import os
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO

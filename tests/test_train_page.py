@@ -1,5 +1,4 @@
 """AppTest for the Train page: the form starts a real background job that the page then follows."""
-import time
 
 from streamlit.testing.v1 import AppTest
 
