@@ -1,6 +1,8 @@
 """Streamlit glue shared by pages: cached loading, the dataset picker, error display. No data logic here."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from .errors import DataError
@@ -20,7 +22,6 @@ def cached_quality(path: str, version: str, _ds):
 
 
 def _mtime(path: str) -> float:
-    from pathlib import Path
     p = Path(path).expanduser()
     return p.stat().st_mtime if p.exists() else 0.0
 

@@ -11,7 +11,7 @@ from fer_core.ferplus import VOTE_COLUMNS
 from fer_core.imaging import upscale
 from fer_core.jobs import JobStore
 from fer_core.models import ARCHITECTURES
-from fer_core.relabel.oof import list_oof, load_oof
+from fer_core.relabel.oof import list_oof, load_oof, oof_data_version
 from fer_core.relabel.project import KEYS, QueueFilter, RelabelProject, projects_dir
 from fer_core.relabel.store import StoreError
 from fer_core.runs import list_runs
@@ -30,8 +30,15 @@ project_name = st.sidebar.text_input("Project", value="fer2024", key="project_na
 state = st.session_state
 state.setdefault("session_id", uuid.uuid4().hex[:8])
 
+@st.cache_resource(max_entries=4)
+def open_project(name: str, version: str, folder: str, _ds) -> RelabelProject:
+    """One project object per (name, data version, folder): opening it creates the schema and the id index,
+    which need not be redone on every keypress rerun. The store itself opens a connection per call."""
+    return RelabelProject(name, _ds)
+
+
 try:
-    project = RelabelProject(project_name, ds)
+    project = open_project(project_name, ds.version, str(projects_dir()), ds)
 except (DataError, StoreError) as exc:
     st.error(f"**Cannot open the project.** {exc}")
     st.stop()
@@ -46,7 +53,7 @@ with st.sidebar.expander("Queue", expanded=True):
     disagree = st.checkbox("FER2013 ≠ FERPlus majority", key="q_disagree", disabled=ds.votes is None)
     dup_leaks = st.checkbox("Duplicates and leaks", key="q_dups")
     runs = list_runs()
-    oofs = [f for f in list_oof() if load_oof(f)["data_version"] == ds.version]
+    oofs = [f for f in list_oof() if oof_data_version(f) == ds.version]
     rank_options = ["(none)"] + [f"out-of-fold: {f.stem}" for f in oofs] + [f"run: {r['id']}" for r in runs]
     rank_run = st.selectbox("Rank by likely label error", rank_options, key="q_rank",
                             help="Out-of-fold probabilities (computed below) are the honest choice; a run's own "

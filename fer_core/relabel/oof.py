@@ -63,6 +63,12 @@ def list_oof(root: Path | None = None) -> list[Path]:
     return sorted(d.glob("*.npz")) if d.is_dir() else []
 
 
+def oof_data_version(path: str | Path) -> str:
+    """The data version an OOF file was computed on, without reading its probabilities."""
+    with np.load(path, allow_pickle=False) as z:
+        return str(z["data_version"])
+
+
 def load_oof(path: str | Path) -> dict:
     with np.load(path, allow_pickle=False) as z:
         return {"ids": z["ids"], "labels": z["labels"], "probs": z["probs"], "classes": z["classes"].tolist(),

@@ -144,7 +144,7 @@ def _callbacks(cfg: TrainConfig, progress: Progress, run_dir: Path):
     return callbacks
 
 
-def _freeze_for_head(model, cfg: TrainConfig, trainable_backbone: int | None):
+def _freeze_for_head(model, trainable_backbone: int | None):
     """Backbones: freeze everything but the head, or all but the last N backbone layers."""
     from ..models.backbones import backbone_layer_names
     names = backbone_layer_names(model)
@@ -235,7 +235,7 @@ def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, 
         if collect.cancelled():
             break
         if cfg.architecture in ("efficientnetb3", "vgg16") and (name != "train" or trainable_backbone):
-            _freeze_for_head(model, cfg, trainable_backbone)
+            _freeze_for_head(model, trainable_backbone)
         phase_cfg = TrainConfig.from_dict({**cfg.__dict__, "learning_rate": lr})
         model.compile(optimizer=_optimizer(phase_cfg, epochs * len(train_seq)), loss=loss, metrics=["accuracy"])
         model.fit(train_seq, validation_data=val_xy, epochs=done + epochs, initial_epoch=done, verbose=0,
