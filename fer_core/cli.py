@@ -25,26 +25,51 @@ def _data_check(args) -> dict:
     return {"name": ds.name, "version": ds.version, **quality_facts(analyse(ds), ds)}
 
 
+def _parse_settings(pairs: list[str]) -> dict:
+    """--set key=value pairs; values are JSON where they parse (numbers, true, null, lists), else strings."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise DataError(f"--set expects key=value, got '{pair}'", fix="e.g. --set epochs=120 --set optimizer=sgd")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
 def _train(args) -> dict:
     if args.job_dir:
         from .training.worker import run_job
         raise SystemExit(run_job(args.config, args.job_dir, args.out, args.oof_folds))
     from .training.config import TrainConfig
-    from .training.engine import train
+    from .training.engine import resume, train
+    if args.resume:
+        run_dir = resume(args.resume)
+        return {"run_dir": str(run_dir), **json.loads((run_dir / "run.json").read_text())}
     if args.config:
         cfg = TrainConfig.load(args.config)
     else:
         cfg = TrainConfig(architecture=args.arch, data=args.data, epochs=args.epochs)
     overrides = {k: v for k, v in (("epochs", args.epochs_override), ("max_train_images", args.max_train_images),
                                     ("max_steps_per_epoch", args.max_steps)) if v is not None}
+    for key, value in _parse_settings(args.set or []).items():
+        head, _, sub_key = key.partition(".")
+        if sub_key:  # a key inside a dict field, e.g. augment.mixup
+            current = overrides.get(head, getattr(cfg, head, None))
+            if not isinstance(current, dict):
+                raise DataError(f"'{head}' is not a settings group", fix="dotted keys work for augment.<name> only")
+            overrides[head] = {**current, sub_key: value}
+        else:
+            overrides[key] = value
     if overrides:
         cfg = TrainConfig.from_dict({**cfg.__dict__, **overrides})
     if args.oof_folds:
         from .relabel.oof import out_of_fold
         return {"oof_file": str(out_of_fold(cfg, args.oof_folds, out_root=args.out))}
     run_dir = train(cfg, out_root=args.out)
-    import json as _json
-    return {"run_dir": str(run_dir), **_json.loads((run_dir / "run.json").read_text())}
+    return {"run_dir": str(run_dir), **json.loads((run_dir / "run.json").read_text())}
 
 
 def _jobs(args) -> dict:
@@ -88,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--job-dir", help=argparse.SUPPRESS)
     train.add_argument("--oof-folds", type=int, help="instead of one run: k-fold out-of-fold probabilities "
                        "(models/oof/*.npz) for the Relabel page's label-issue ranking")
+    train.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override any TrainConfig field, e.g. --set data_workers=8 --set augment.erasing=0.5")
+    train.add_argument("--resume", metavar="PARTIAL_RUN", help="continue a cut-off run from its last checkpoint "
+                       "(the models/<run-id>.partial folder)")
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=_train)
     ev = sub.add_parser("evaluate", help="metrics of a saved run (several runs = an ensemble)")

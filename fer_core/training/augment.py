@@ -1,4 +1,5 @@
-"""Vectorised NumPy augmentation (seed 000 settings): one affine warp per image, all images at once.
+"""Vectorised NumPy augmentation: one affine warp per image (seed 000 settings), random erasing, and
+batch-level mixup / cutmix that mix the targets too. All images of a batch are processed at once.
 
 Keras' RandomRotation/RandomTranslation layers ran ~100x slower than the model itself on JAX/GPU; this
 runs on the host for any backend, costs a few ms per batch, and is deterministic for a given RNG.
@@ -55,3 +56,56 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: dict) -> np
     lo, hi = cfg.get("brightness") or (1.0, 1.0)
     out *= rng.uniform(lo, hi, (n, 1))
     return np.clip(out, 0, 255).reshape(n, h, w).astype(np.float32)
+
+
+def random_erasing(images: np.ndarray, rng: np.random.Generator, probability: float,
+                   area: tuple[float, float] = (0.02, 0.25), aspect: tuple[float, float] = (0.3, 3.3)) -> np.ndarray:
+    """Replace one random rectangle per chosen image with uniform noise (Zhong et al. 2017). In place; float input."""
+    n, h, w = images.shape
+    chosen = rng.random(n) < probability
+    target_area = rng.uniform(*area, n) * h * w
+    log_ratio = rng.uniform(np.log(aspect[0]), np.log(aspect[1]), n)
+    eh = np.clip(np.round(np.sqrt(target_area * np.exp(log_ratio))), 1, h).astype(int)
+    ew = np.clip(np.round(np.sqrt(target_area / np.exp(log_ratio))), 1, w).astype(int)
+    top = (rng.random(n) * (h - eh + 1)).astype(int)
+    left = (rng.random(n) * (w - ew + 1)).astype(int)
+    ys = np.arange(h)[None, :, None]
+    xs = np.arange(w)[None, None, :]
+    mask = ((ys >= top[:, None, None]) & (ys < (top + eh)[:, None, None])
+            & (xs >= left[:, None, None]) & (xs < (left + ew)[:, None, None]) & chosen[:, None, None])
+    noise = rng.uniform(0, 255, images.shape).astype(images.dtype)
+    images[mask] = noise[mask]
+    return images
+
+
+def mix_batch(images: np.ndarray, targets: np.ndarray, weights: np.ndarray, rng: np.random.Generator,
+              cfg: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mixup (Zhang et al. 2018) or CutMix (Yun et al. 2019) on a whole batch, with probability cfg['mix_prob']."""
+    mixup, cutmix = float(cfg.get("mixup") or 0), float(cfg.get("cutmix") or 0)
+    if not (mixup or cutmix) or rng.random() >= float(cfg.get("mix_prob", 0.5)):
+        return images, targets, weights
+    use_cutmix = cutmix > 0 and (mixup <= 0 or rng.random() < 0.5)
+    lam = float(rng.beta(cutmix, cutmix) if use_cutmix else rng.beta(mixup, mixup))
+    perm = rng.permutation(len(images))
+    if use_cutmix:
+        n, h, w = images.shape
+        ch, cw = int(round(h * np.sqrt(1 - lam))), int(round(w * np.sqrt(1 - lam)))
+        cy, cx = int(rng.integers(h)), int(rng.integers(w))
+        y0, y1 = max(cy - ch // 2, 0), min(cy + (ch + 1) // 2, h)
+        x0, x1 = max(cx - cw // 2, 0), min(cx + (cw + 1) // 2, w)
+        images = images.copy()
+        images[:, y0:y1, x0:x1] = images[perm, y0:y1, x0:x1]
+        lam = 1 - (y1 - y0) * (x1 - x0) / (h * w)  # the pasted area decides the target mix
+    else:
+        images = lam * images + (1 - lam) * images[perm]
+    return (images.astype(np.float32), (lam * targets + (1 - lam) * targets[perm]).astype(np.float32),
+            (lam * weights + (1 - lam) * weights[perm]).astype(np.float32))
+
+
+def augment_training_batch(images: np.ndarray, targets: np.ndarray, weights: np.ndarray,
+                           rng: np.random.Generator, cfg: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Everything the config asks for, in order: affine + brightness, random erasing, then mixup / cutmix."""
+    x = augment_batch(images, rng, cfg)
+    if cfg.get("erasing"):
+        x = random_erasing(x, rng, float(cfg["erasing"]))
+    return mix_batch(x, targets, weights, rng, cfg)

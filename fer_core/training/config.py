@@ -13,8 +13,13 @@ LABEL_SOURCES = ("labels", "majority", "plurality", "probability")
 
 
 def default_augment() -> dict:
-    """Seed 000's augmentation; each entry can be switched off (0 / None / False)."""
-    return {"rotation": 30.0, "shift": 0.2, "brightness": [0.8, 1.2], "shear": 0.2, "zoom": 0.2, "hflip": True}
+    """Seed 000's augmentation; each entry can be switched off (0 / None / False).
+
+    erasing: probability of random erasing per image; mixup / cutmix: Beta alpha (0 = off), applied to a
+    batch with probability mix_prob (one of the two at random when both are on).
+    """
+    return {"rotation": 30.0, "shift": 0.2, "brightness": [0.8, 1.2], "shear": 0.2, "zoom": 0.2, "hflip": True,
+            "erasing": 0.0, "mixup": 0.0, "cutmix": 0.0, "mix_prob": 0.5}
 
 
 @dataclass
@@ -50,6 +55,8 @@ class TrainConfig:
     fine_tune_layers: int | None = None  # backbones: unfreeze only the last N backbone layers
     fine_tune_lr_factor: float = 0.1
     max_steps_per_epoch: int | None = None  # cap for tiny runs
+    data_workers: int = 1  # threads preparing augmented batches (GPU hosts: more, so the GPU never waits)
+    checkpoint_every: int = 1  # epochs between resumable checkpoints (model + optimizer)
     run_name: str | None = None
 
     def resolved(self) -> "TrainConfig":

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_text
+from ..errors import DataError
 from ..settings import models_dir
-from .augment import augment_batch
+from .augment import augment_training_batch
 from .config import TrainConfig
 from .data import prepare
 from .metrics import classification_metrics
@@ -79,14 +80,23 @@ def new_run_id(cfg: TrainConfig) -> str:
     return f"{stamp}-{safe}-{uuid.uuid4().hex[:4]}"
 
 
-def _batches(images, targets, weights, batch_size, augment_cfg, seed, max_steps):
+def _batches(images, targets, weights, cfg: TrainConfig, first_epoch: int = 0):
+    """Shuffled, augmented batches. Each batch's randomness comes from (seed, epoch, batch), so batches are the
+    same with any number of worker threads and after a resume."""
     import keras
+
+    augment_cfg = cfg.augment if cfg.augment_enabled else None
+    batch_size, seed, max_steps = cfg.batch_size, cfg.seed, cfg.max_steps_per_epoch
+    workers = max(int(cfg.data_workers or 1), 1)
 
     class AugmentedBatches(keras.utils.PyDataset):
         def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(len(images))
+            super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=max(10, 2 * workers))
+            self.epoch = first_epoch
+            self.order = self._order()
+
+        def _order(self):
+            return np.random.default_rng([seed, self.epoch]).permutation(len(images))
 
         def __len__(self):
             n = -(-len(images) // batch_size)
@@ -94,11 +104,15 @@ def _batches(images, targets, weights, batch_size, augment_cfg, seed, max_steps)
 
         def __getitem__(self, i):
             rows = self.order[i * batch_size:(i + 1) * batch_size]
-            x = augment_batch(images[rows], self.rng, augment_cfg) if augment_cfg else images[rows].astype(np.float32)
-            return x[..., None], targets[rows], weights[rows]
+            if not augment_cfg:
+                return images[rows].astype(np.float32)[..., None], targets[rows], weights[rows]
+            rng = np.random.default_rng([seed, self.epoch, i])
+            x, y, w = augment_training_batch(images[rows], targets[rows], weights[rows], rng, augment_cfg)
+            return x[..., None], y, w
 
         def on_epoch_end(self):
-            self.order = self.rng.permutation(len(images))
+            self.epoch += 1
+            self.order = self._order()
 
     return AugmentedBatches()
 
@@ -115,7 +129,11 @@ def _optimizer(cfg: TrainConfig, total_steps: int):
     return keras.optimizers.Adam(lr)
 
 
-def _callbacks(cfg: TrainConfig, progress: Progress, run_dir: Path):
+CHECKPOINT = "last.keras"  # model + optimizer state, written every `checkpoint_every` epochs
+STATE = "state.json"  # epochs done and history, written after the checkpoint it belongs to
+
+
+def _callbacks(cfg: TrainConfig, progress: Progress, run_dir: Path, history_rows: list[dict], fit_clock: dict):
     import keras
 
     class Report(keras.callbacks.Callback):
@@ -132,9 +150,22 @@ def _callbacks(cfg: TrainConfig, progress: Progress, run_dir: Path):
             logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             progress.epoch(epoch, {k: float(v) for k, v in logs.items()})
 
-    callbacks = [Report(), keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "last.keras"))]
-    callbacks.append(keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "best.keras"),
-                                                     monitor="val_accuracy", mode="max", save_best_only=True))
+    class Checkpoint(keras.callbacks.Callback):
+        """Atomic model+optimizer checkpoint and its state, so `resume` continues a run cut off at any point."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % max(cfg.checkpoint_every, 1) and not self.model.stop_training:
+                return
+            folder = run_dir / "checkpoints"
+            folder.mkdir(exist_ok=True)
+            tmp = folder / f"tmp-{CHECKPOINT}"
+            self.model.save(tmp)
+            os.replace(tmp, folder / CHECKPOINT)
+            state = {"epochs_done": epoch + 1, "history": history_rows,
+                     "fit_seconds": fit_clock["before"] + time.time() - fit_clock["start"]}
+            write_text(folder / STATE, json.dumps(state, indent=1))
+
+    callbacks = [Report(), Checkpoint()]
     if cfg.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", restore_best_weights=True,
                                                        patience=cfg.early_stopping_patience))
@@ -187,28 +218,48 @@ def save_inference_model(model, path: Path) -> None:
     clone.save(path)
 
 
-def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, run_dir: Path):
-    """Build and fit the configured model on arrays (SplitArrays); returns model, history, pretrained, seconds."""
+def _is_backbone(architecture: str) -> bool:
+    from ..models.registry import ARCHITECTURES
+    return ARCHITECTURES[architecture].pretrained_capable
+
+
+def _phases(cfg: TrainConfig) -> list[tuple[str, int, float, int | None]]:
+    """(name, epochs, learning rate, trainable backbone layers): backbones may train the head first."""
+    if cfg.head_epochs and _is_backbone(cfg.architecture):
+        return [("head", cfg.head_epochs, cfg.learning_rate, 0),
+                ("fine-tune", cfg.epochs, cfg.learning_rate * cfg.fine_tune_lr_factor, cfg.fine_tune_layers)]
+    return [("train", cfg.epochs, cfg.learning_rate, cfg.fine_tune_layers)]
+
+
+def _sample_weights(cfg: TrainConfig, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    if not cfg.class_weights:
+        return np.ones(len(labels), np.float32)
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    per_class = np.where(counts > 0, len(labels) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return per_class[labels].astype(np.float32)
+
+
+def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, run_dir: Path, resume: dict | None = None):
+    """Build and fit the configured model on arrays (SplitArrays); returns model, history, pretrained, seconds.
+
+    `resume` ({"model": loaded checkpoint, "epochs_done", "history", "fit_seconds"}) continues a cut-off run.
+    """
     import keras
     from ..models import build_model
 
-    model = build_model(cfg.architecture, n_classes, input_size=cfg.input_size, weights_path=cfg.weights_path)
     pretrained = bool(cfg.weights_path and Path(cfg.weights_path).exists())
-    if cfg.architecture in ("efficientnetb3", "vgg16") and not pretrained:
-        progress.message("No local ImageNet weights given: the backbone trains from random initialisation.")
-
-    if cfg.class_weights:
-        counts = np.bincount(train.labels, minlength=n_classes).astype(np.float64)
-        per_class = np.where(counts > 0, len(train.labels) / (n_classes * np.maximum(counts, 1)), 0.0)
-        weights = per_class[train.labels].astype(np.float32)
+    if resume:
+        model, done = resume["model"], resume["epochs_done"]
+        history_rows = list(resume["history"])
+        progress.message(f"Resuming after epoch {done} from the checkpoint.")
     else:
-        weights = np.ones(len(train.labels), np.float32)
-    augment_cfg = cfg.augment if cfg.augment_enabled else None
-    train_seq = _batches(train.images, train.targets, weights, cfg.batch_size, augment_cfg, cfg.seed,
-                         cfg.max_steps_per_epoch)
+        model, done, history_rows = build_model(cfg.architecture, n_classes, input_size=cfg.input_size,
+                                                weights_path=cfg.weights_path), 0, []
+        if _is_backbone(cfg.architecture) and not pretrained:
+            progress.message("No local ImageNet weights given: the backbone trains from random initialisation.")
+    weights = _sample_weights(cfg, train.labels, n_classes)
     val_xy = (val.images[..., None].astype(np.float32), val.targets)
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
-    history_rows: list[dict] = []
 
     class Collect(Progress):
         def start(self, e, s): progress.start(e, s)
@@ -221,27 +272,27 @@ def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, 
             progress.epoch(len(history_rows) - 1, logs)
 
     collect = Collect()
-    phases = []
-    if cfg.head_epochs and cfg.architecture in ("efficientnetb3", "vgg16"):
-        phases.append(("head", cfg.head_epochs, cfg.learning_rate, 0))
-        phases.append(("fine-tune", cfg.epochs, cfg.learning_rate * cfg.fine_tune_lr_factor, cfg.fine_tune_layers))
-    else:
-        phases.append(("train", cfg.epochs, cfg.learning_rate, cfg.fine_tune_layers))
+    phases = _phases(cfg)
     total_epochs = sum(p[1] for p in phases)
-    collect.start(total_epochs, len(train_seq))
-    fit_start = time.time()
-    done = 0
+    steps = len(_batches(train.images, train.targets, weights, cfg))
+    collect.start(total_epochs, steps)
+    fit_clock = {"before": resume["fit_seconds"] if resume else 0.0, "start": time.time()}
+    phase_end = 0
     for name, epochs, lr, trainable_backbone in phases:
-        if collect.cancelled():
-            break
-        if cfg.architecture in ("efficientnetb3", "vgg16") and (name != "train" or trainable_backbone):
-            _freeze_for_head(model, trainable_backbone)
-        phase_cfg = TrainConfig.from_dict({**cfg.__dict__, "learning_rate": lr})
-        model.compile(optimizer=_optimizer(phase_cfg, epochs * len(train_seq)), loss=loss, metrics=["accuracy"])
-        model.fit(train_seq, validation_data=val_xy, epochs=done + epochs, initial_epoch=done, verbose=0,
-                  callbacks=_callbacks(cfg, collect, run_dir))
-        done += epochs
-    fit_seconds = time.time() - fit_start
+        phase_start, phase_end = phase_end, phase_end + epochs
+        if collect.cancelled() or done >= phase_end:
+            continue
+        continuing = resume is not None and done > phase_start  # the checkpoint's optimizer belongs to this phase
+        if not continuing:
+            if _is_backbone(cfg.architecture) and (name != "train" or trainable_backbone):
+                _freeze_for_head(model, trainable_backbone)
+            phase_cfg = TrainConfig.from_dict({**cfg.__dict__, "learning_rate": lr})
+            model.compile(optimizer=_optimizer(phase_cfg, epochs * steps), loss=loss, metrics=["accuracy"])
+        batches = _batches(train.images, train.targets, weights, cfg, first_epoch=done)
+        model.fit(batches, validation_data=val_xy, epochs=phase_end, initial_epoch=done, verbose=0,
+                  callbacks=_callbacks(cfg, collect, run_dir, history_rows, fit_clock))
+        done = len(history_rows)
+    fit_seconds = fit_clock["before"] + time.time() - fit_clock["start"]
     return model, history_rows, pretrained, fit_seconds
 
 
@@ -262,10 +313,50 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
     data = prepare(cfg)
     for note in data.notes:
         progress.message(note)
-    n_classes = len(data.class_names)
-    model, history_rows, pretrained, fit_seconds = fit_model(cfg, data.train, data.val, n_classes, progress, run_dir)
-    status = "cancelled" if progress.cancelled() else "completed"
+    _write_config(run_dir, cfg, data)
+    fitted = fit_model(cfg, data.train, data.val, len(data.class_names), progress, run_dir)
+    return _finish_run(run_dir, cfg, data, fitted, progress, time.time() - t0)
 
+
+def resume(partial_dir: str | Path, progress: Progress | None = None) -> Path:
+    """Continue a run that was cut off (killed, out of time): `<run-id>.partial` with a checkpoint inside."""
+    import keras
+    from .. import models  # noqa: F401  (registers the custom layers the checkpoint may use)
+
+    progress = progress or PrintProgress()
+    run_dir = Path(partial_dir)
+    state_path, ckpt = run_dir / "checkpoints" / STATE, run_dir / "checkpoints" / CHECKPOINT
+    if not run_dir.name.endswith(".partial") or not state_path.exists() or not ckpt.exists():
+        raise DataError("this is not a cut-off run with a checkpoint", path=str(run_dir),
+                        fix="pass the <run-id>.partial folder of a run that saved at least one epoch")
+    t0 = time.time()
+    saved = json.loads((run_dir / "config.json").read_text())
+    cfg = TrainConfig.from_dict(saved["train_config"])
+    state = json.loads(state_path.read_text())
+    keras.utils.set_random_seed(cfg.seed + state["epochs_done"])
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    data = prepare(cfg)
+    if data.data_version != saved["data_version"]:
+        raise DataError(f"the data changed since the run started ({saved['data_version']} -> {data.data_version})",
+                        path=cfg.data, fix="resume with the dataset the run was started on")
+    state["model"] = keras.saving.load_model(ckpt)
+    fitted = fit_model(cfg, data.train, data.val, len(data.class_names), progress, run_dir, resume=state)
+    return _finish_run(run_dir, cfg, data, fitted, progress, time.time() - t0, resumed_after=state["epochs_done"])
+
+
+def _write_config(run_dir: Path, cfg: TrainConfig, data) -> None:
+    write_text(run_dir / "config.json", json.dumps({"train_config": json.loads(cfg.to_json()),
+                                                   "architecture": cfg.architecture,
+                                                   "class_names": list(data.class_names),
+                                                   "data_version": data.data_version}, indent=2))
+
+
+def _finish_run(run_dir: Path, cfg: TrainConfig, data, fitted, progress: Progress, seconds: float,
+                resumed_after: int | None = None) -> Path:
+    """Evaluate on val/test, write model, metrics, history and run.json, and rename the folder to its final name."""
+    model, history_rows, pretrained, fit_seconds = fitted
+    status = "cancelled" if progress.cancelled() else "completed"
     eval_start = time.time()
     metrics = {"classes": list(data.class_names)}
     for split_name, arrays in (("val", data.val), ("test", data.test)):
@@ -276,17 +367,17 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
     eval_seconds = time.time() - eval_start
 
     save_inference_model(model, run_dir / "model.keras")
-    write_text(run_dir / "config.json", json.dumps({"train_config": json.loads(cfg.to_json()),
-                                                   "architecture": cfg.architecture,
-                                                   "class_names": list(data.class_names),
-                                                   "data_version": data.data_version}, indent=2))
     write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2))
     with open(run_dir / "history.csv", "w", newline="") as fh:
         if history_rows:
             writer = csv.DictWriter(fh, fieldnames=list(history_rows[0]))
             writer.writeheader()
             writer.writerows(history_rows)
-    final_dir = out_root / run_id
+    run_id = run_dir.name.removesuffix(".partial")
+    final_dir = run_dir.parent / run_id
+    notes = list(data.notes)
+    if resumed_after is not None:
+        notes.append(f"Resumed from the checkpoint after epoch {resumed_after} (plateau/early-stopping counters restart).")
     record = {
         "run_id": run_id,
         "status": status,
@@ -297,10 +388,10 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
         "parameters": int(model.count_params()),
         "epochs_run": len(history_rows),
         "command": f"python -m fer_core train --config {shlex.quote(_display_path(final_dir / 'config.json'))}",
-        "timings_s": {"total": round(time.time() - t0, 2), "fit": round(fit_seconds, 2),
+        "timings_s": {"total": round(seconds, 2), "fit": round(fit_seconds, 2),
                       "per_epoch": round(fit_seconds / max(len(history_rows), 1), 3), "evaluate": round(eval_seconds, 2)},
         "environment": device_description(),
-        "notes": data.notes,
+        "notes": notes,
         "argv": sys.argv,
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
     }
