@@ -8,6 +8,23 @@ import sys
 from .errors import DataError
 
 
+def format_facts(facts: dict, indent: int = 0) -> str:
+    """Plain-text rendering for the terminal."""
+    pad = "  " * indent
+    lines = []
+    for key, value in facts.items():
+        if isinstance(value, dict):
+            lines.append(f"{pad}{key}:")
+            lines.append(format_facts(value, indent + 1))
+        elif isinstance(value, list) and value and not isinstance(value[0], (int, str)):
+            lines.append(f"{pad}{key}: {value}")
+        elif isinstance(value, list):
+            lines.append(f"{pad}{key}: {', '.join(map(str, value)) if value else '-'}")
+        else:
+            lines.append(f"{pad}{key}: {value}")
+    return "\n".join(lines)
+
+
 def _data_info(args) -> dict:
     from .loading import load_dataset
     from .report import dataset_facts
@@ -23,6 +40,13 @@ def _data_check(args) -> dict:
     from .report import quality_facts
     ds = load_dataset(args.path)
     return {"name": ds.name, "version": ds.version, **quality_facts(analyse(ds), ds)}
+
+
+def _data_pack(args) -> dict:
+    from .loading import load_dataset
+    from .pack import write_pack
+    splits = [s for s in (args.splits or "").split(",") if s] or None
+    return {"pack": args.out, **write_pack(load_dataset(args.path), args.out, quality=args.quality, splits=splits)}
 
 
 def _parse_settings(pairs: list[str]) -> dict:
@@ -101,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path")
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=_data_check)
+    pack = data.add_parser("pack", help="compact lossy copy (WebP per image, .ferpack.npz) to carry to a GPU host")
+    pack.add_argument("path")
+    pack.add_argument("out", help="output file, ending in .ferpack.npz")
+    pack.add_argument("--quality", type=int, default=95, help="WebP quality (default 95: ~1 grey level mean error)")
+    pack.add_argument("--splits", default="Training,PublicTest",
+                      help="comma-separated splits to keep (default leaves the final test split behind)")
+    pack.add_argument("--json", action="store_true")
+    pack.set_defaults(func=_data_pack)
     train = sub.add_parser("train", help="train a model (writes models/<run-id>/)")
     train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json to reproduce it)")
     train.add_argument("--arch", default="cnn004", help="architecture when no --config is given")
@@ -145,6 +177,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(facts, indent=2, default=str))
     else:
-        from .report import format_facts
         print(format_facts(facts))
     return 0

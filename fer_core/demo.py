@@ -8,7 +8,6 @@ CSV layout and read back through the same loader as real data. A few deliberate 
 from __future__ import annotations
 
 import numpy as np
-import cv2
 
 from .atomic import atomic_path
 from .settings import cache_dir
@@ -19,6 +18,8 @@ SCALE = 4  # draw at 192x192, then shrink to 48x48 for anti-aliasing
 
 
 def _face(rng: np.random.Generator, label: int) -> np.ndarray:
+    import cv2  # drawing only; loading the demo CSV needs no OpenCV (GPU hosts have none)
+
     s = 48 * SCALE
     bg = rng.integers(30, 110)
     img = np.full((s, s), bg, np.float32)

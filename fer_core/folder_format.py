@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .errors import DataError
@@ -50,6 +49,8 @@ def list_images(root: Path, scheme: str = "fer2013") -> list[tuple[Path, int, st
 
 
 def read_image_48(path: Path) -> np.ndarray:
+    import cv2  # here, not at import: the training path must load without OpenCV (GPU hosts)
+
     data = np.fromfile(str(path), dtype=np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
     if img is None:

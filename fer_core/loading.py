@@ -15,6 +15,7 @@ from .dataset import Dataset, content_hash
 from .errors import DataError
 from .ferplus import load_votes
 from .folder_format import load_folder
+from .pack import is_pack, read_pack
 from .schemes import get_scheme
 from .sidecar import read_sidecar
 
@@ -39,6 +40,8 @@ def load_dataset(path: str | os.PathLike, ferplus: str | os.PathLike | None = No
     if name.startswith("fer2013new"):
         raise DataError("this is the FERPlus votes file, which holds no pixels", path=str(p),
                         fix="open fer2013.csv instead; the votes beside it are attached automatically")
+    if is_pack(p):
+        return read_pack(p)
     if "ckplus" in name or "ck+" in name:
         return load_ckplus(p)
     return load_fer2013(p, ferplus=ferplus)

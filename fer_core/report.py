@@ -41,20 +41,3 @@ def quality_facts(report: QualityReport, ds: Dataset, examples: int = 10) -> dic
             **{f"leaks {k} (row ids)": ids(v) for k, v in report.leaks.items()},
         },
     }
-
-
-def format_facts(facts: dict, indent: int = 0) -> str:
-    """Plain-text rendering for the terminal."""
-    pad = "  " * indent
-    lines = []
-    for key, value in facts.items():
-        if isinstance(value, dict):
-            lines.append(f"{pad}{key}:")
-            lines.append(format_facts(value, indent + 1))
-        elif isinstance(value, list) and value and not isinstance(value[0], (int, str)):
-            lines.append(f"{pad}{key}: {value}")
-        elif isinstance(value, list):
-            lines.append(f"{pad}{key}: {', '.join(map(str, value)) if value else '-'}")
-        else:
-            lines.append(f"{pad}{key}: {value}")
-    return "\n".join(lines)

@@ -8,6 +8,7 @@ import numpy as np
 from ..errors import DataError
 from ..ferplus import labels_from_votes, probabilities_from_votes
 from ..loading import load_dataset
+from ..pack import is_pack
 from ..quality import image_hashes
 from ..schemes import UNMAPPED, get_scheme, map_labels, mapping_table
 
@@ -62,7 +63,7 @@ def prepare(cfg) -> TrainingData:
             targets = np.zeros((len(ds), k), np.float32)
             targets[hard != UNMAPPED, hard[hard != UNMAPPED]] = 1.0
     usable = targets.sum(axis=1) > 0
-    notes = []
+    notes = list(ds.notes) if is_pack(cfg.data) else []  # a lossy copy says so in the run's record
     if (~usable).any():
         notes.append(f"{int((~usable).sum())} rows have no label in '{cfg.scheme}' from '{cfg.label_source}' and are left out.")
     train_mask = usable & (ds.splits == cfg.train_split)
