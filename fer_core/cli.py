@@ -155,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("runs", nargs="+", metavar="RUN_DIR")
     ev.add_argument("--data", help="dataset (default: the one the run was trained on)")
     ev.add_argument("--split", default="PrivateTest", help="split name, or 'all'")
-    ev.add_argument("--tta", action="store_true", help="horizontal-flip test-time augmentation")
+    ev.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift10"],
+                    help="test-time augmentation: flip (image + mirror; the default when given alone) or shift10 "
+                         "(+ 2-px shifts, 10 views)")
     ev.add_argument("--exclude-leaks", action="store_true", help="leave out test images that also occur in Training")
     ev.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
     ev.add_argument("--json", action="store_true")

@@ -6,7 +6,7 @@ from fer_core.charts import confusion_figure, curves_figure, per_class_f1_figure
 from fer_core.errors import DataError
 from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1,
                                          summary_table)
-from fer_core.evaluation.evaluate import ALL_SPLITS, evaluate
+from fer_core.evaluation.evaluate import ALL_SPLITS, TTA_MODES, evaluate
 from fer_core.imaging import upscale
 from fer_core.runs import list_runs
 from fer_core.sources import available_sources
@@ -26,7 +26,7 @@ ensemble = st.sidebar.multiselect("Ensemble (average of probabilities)", list(by
 sources = available_sources()
 data_choice = st.sidebar.selectbox("Evaluate on", ["Each run's training dataset"] + [s.label for s in sources])
 split = st.sidebar.selectbox("Split", ["PrivateTest", "PublicTest", "Training", ALL_SPLITS])
-tta = st.sidebar.checkbox("Flip test-time augmentation")
+tta = st.sidebar.selectbox("Test-time augmentation", list(TTA_MODES), format_func=lambda m: f"{m}: {TTA_MODES[m]}")
 exclude_leaks = st.sidebar.checkbox("Exclude test images that also occur in Training")
 normalise = st.sidebar.checkbox("Row-normalised confusion matrices", value=True)
 
@@ -55,7 +55,7 @@ table = summary_table(evals)
 st.subheader("Metrics")
 st.caption(f"{evals[0].dataset} · split {split} · {evals[0].metrics['n']:,} images"
            + (f" · {evals[0].excluded_leaks:,} leaked test images excluded" if exclude_leaks else "")
-           + (" · flip TTA" if tta else "") + " · 95% CIs: percentile bootstrap, 1,000 resamples. Click a column to sort.")
+           + (f" · TTA {tta}" if tta != "none" else "") + " · 95% CIs: percentile bootstrap, 1,000 resamples. Click a column to sort.")
 st.dataframe(table, hide_index=True)
 st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), "compare.csv", "text/csv")
 for ev in evals:

@@ -26,9 +26,14 @@ def test_compare_shows_runs_and_ensemble_with_the_cli_numbers(two_runs):
     assert len(specs) >= 6  # per-class F1, 3 confusion matrices, curves x2, McNemar
     assert any("McNemar" in s for s in specs)
     assert at.get("download_button")
-    at.sidebar.checkbox[1].check().run()  # exclude leaks
+    at.sidebar.checkbox[0].check().run()  # exclude leaks
     assert not at.exception
     assert any("leaked test images excluded" in c.value for c in at.caption)
+    tta_box = next(s for s in at.sidebar.selectbox if s.label == "Test-time augmentation")
+    tta_box.set_value("shift10").run()
+    assert not at.exception and any("TTA shift10" in c.value for c in at.caption)
+    ev = evaluate(two_runs[0], split="PrivateTest", tta="shift10", exclude_leaks=True, latency=False)
+    assert at.dataframe[0].value["accuracy"].iloc[0] == pytest.approx(ev.metrics["accuracy"])
 
 
 def test_compare_without_runs_explains_what_to_do(monkeypatch, tmp_path):

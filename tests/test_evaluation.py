@@ -101,3 +101,22 @@ def test_cross_dataset_reports_unmapped_classes(two_runs, shared_data):
     ev = evaluate(two_runs[0], data=str(shared_data / "ckplus" / "ckplus.csv.gz"), split="all", latency=False)
     assert ev.unmapped == {"contempt": 54}
     assert ev.metrics["n"] == 981 - 54
+
+
+def test_tta_views_are_the_image_its_mirror_and_edge_padded_shifts():
+    import numpy as np
+    from fer_core.evaluation.evaluate import tta_mode, tta_views
+    x = np.arange(2 * 48 * 48, dtype=np.float32).reshape(2, 48, 48, 1)
+    assert tta_mode(True) == "flip" and tta_mode(False) == "none"
+    assert len(list(tta_views(x, "none"))) == 1
+    flip = list(tta_views(x, "flip"))
+    assert len(flip) == 2 and np.array_equal(flip[1], x[:, :, ::-1])
+    views = list(tta_views(x, "shift10"))
+    assert len(views) == 10 and all(v.shape == x.shape for v in views)
+    assert np.array_equal(views[0], x) and np.array_equal(views[1], x[:, :, ::-1])
+    up = views[2]  # content moved down by 2 px: row 2 of the view is row 0 of the image, the top repeats row 0
+    assert np.array_equal(up[:, 2:], x[:, :-2]) and np.array_equal(up[:, 0], x[:, 0])
+    import pytest
+    from fer_core.errors import DataError
+    with pytest.raises(DataError):
+        tta_mode("tencrop")

@@ -26,6 +26,34 @@ from .stats import bootstrap_ci
 
 EVAL_FORMAT = 1
 ALL_SPLITS = "all"
+TTA_MODES = {"none": "no test-time augmentation", "flip": "image + mirror (2 views)",
+             "shift10": "image + mirror, each also shifted 2 px up/down/left/right (10 views)"}
+SHIFT_PX = 2
+
+
+def tta_mode(tta: bool | str | None) -> str:
+    """True/False (older callers) or a mode name -> a mode name."""
+    mode = {True: "flip", False: "none", None: "none"}.get(tta, tta) if isinstance(tta, (bool, type(None))) else tta
+    if mode not in TTA_MODES:
+        raise DataError(f"unknown test-time augmentation '{tta}'", fix=f"use one of {', '.join(TTA_MODES)}")
+    return mode
+
+
+def tta_views(x: np.ndarray, mode: str):
+    """The views of N x H x W x 1 images a mode averages over; shifts repeat edge pixels (no wrap-around)."""
+    if mode == "none":
+        yield x
+        return
+    if mode == "shift10":
+        s, (h, w) = SHIFT_PX, x.shape[1:3]
+        padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)), mode="edge")
+        for dy, dx in ((0, 0), (-s, 0), (s, 0), (0, -s), (0, s)):
+            view = padded[:, s + dy:s + dy + h, s + dx:s + dx + w]
+            yield view
+            yield view[:, :, ::-1]
+        return
+    yield x
+    yield x[:, :, ::-1]
 
 
 @dataclass
@@ -35,7 +63,7 @@ class Evaluation:
     dataset: str
     data_version: str
     split: str
-    tta: bool
+    tta: str
     exclude_leaks: bool
     excluded_leaks: int
     class_names: list[str]
@@ -96,12 +124,12 @@ def load_model(run_dir: str | Path):
     return _load_model(str(Path(run_dir) / "model.keras"), rec["model_mtime"])
 
 
-def predict_probs(model, images: np.ndarray, tta: bool = False, batch_size: int = 256) -> np.ndarray:
+def predict_probs(model, images: np.ndarray, tta: bool | str = False, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities, averaged over the test-time augmentation views of `tta` (see TTA_MODES)."""
     x = images[..., None].astype(np.float32)
-    probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
-    if tta:  # horizontal-flip test-time augmentation: average with the mirrored image
-        probs = (probs + np.asarray(model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0))) / 2
-    return probs
+    views = [np.asarray(model.predict(np.ascontiguousarray(v), batch_size=batch_size, verbose=0))
+             for v in tta_views(x, tta_mode(tta))]
+    return np.mean(views, axis=0)
 
 
 def measure_latency(model, repeats: int = 20) -> dict:
@@ -165,6 +193,7 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
     if isinstance(run_dirs, (str, Path)):
         run_dirs = [run_dirs]
     records = [run_record(r) for r in run_dirs]
+    tta = tta_mode(tta)
     if len({tuple(r["class_names"]) for r in records}) != 1:
         raise DataError("ensemble members predict different class lists", fix="combine runs trained on the same scheme")
     data = data or records[0]["data"]

@@ -55,6 +55,9 @@ class TrainConfig:
     fine_tune_layers: int | None = None  # backbones: unfreeze only the last N backbone layers
     fine_tune_lr_factor: float = 0.1
     max_steps_per_epoch: int | None = None  # cap for tiny runs
+    teacher_runs: list = field(default_factory=list)  # run folders to distil from (their averaged probabilities)
+    distill_weight: float = 0.0  # share of the teachers' probabilities in the training targets (0 = off)
+    distill_temperature: float = 1.0  # >1 softens the teachers' probabilities
     data_workers: int = 1  # threads preparing augmented batches (GPU hosts: more, so the GPU never waits)
     checkpoint_every: int = 1  # epochs between resumable checkpoints (model + optimizer)
     run_name: str | None = None

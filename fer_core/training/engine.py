@@ -311,6 +311,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
     if cfg.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     data = prepare(cfg)
+    _distil(cfg, data, progress)
     for note in data.notes:
         progress.message(note)
     _write_config(run_dir, cfg, data)
@@ -337,12 +338,27 @@ def resume(partial_dir: str | Path, progress: Progress | None = None) -> Path:
     if cfg.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     data = prepare(cfg)
+    _distil(cfg, data, progress)
     if data.data_version != saved["data_version"]:
         raise DataError(f"the data changed since the run started ({saved['data_version']} -> {data.data_version})",
                         path=cfg.data, fix="resume with the dataset the run was started on")
     state["model"] = keras.saving.load_model(ckpt)
     fitted = fit_model(cfg, data.train, data.val, len(data.class_names), progress, run_dir, resume=state)
     return _finish_run(run_dir, cfg, data, fitted, progress, time.time() - t0, resumed_after=state["epochs_done"])
+
+
+def _distil(cfg: TrainConfig, data, progress: Progress) -> None:
+    """Blend the teachers' probabilities into the training targets (knowledge distillation), if asked."""
+    if not (cfg.teacher_runs and cfg.distill_weight):
+        return
+    from .distill import blend_targets, teacher_probabilities
+    progress.message(f"Distilling from {len(cfg.teacher_runs)} teacher run(s)...")
+    teacher = teacher_probabilities(cfg.teacher_runs, data.train.images, data.class_names)
+    agree = float((teacher.argmax(1) == data.train.labels).mean())
+    data.train.targets = blend_targets(data.train.targets, teacher, cfg.distill_weight, cfg.distill_temperature)
+    data.notes.append(f"Targets = {1 - cfg.distill_weight:.2f} x labels + {cfg.distill_weight:.2f} x teachers "
+                      f"(T={cfg.distill_temperature}; teachers agree with {agree:.1%} of training labels): "
+                      + ", ".join(Path(r).name for r in cfg.teacher_runs))
 
 
 def _write_config(run_dir: Path, cfg: TrainConfig, data) -> None:

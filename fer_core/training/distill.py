@@ -1,0 +1,44 @@
+"""Knowledge distillation from saved runs: the teachers' averaged (flip-TTA) probabilities on the training
+images are blended into the targets, so a small student learns from an ensemble with any backend.
+
+Offline (teacher outputs on un-augmented images, computed once) instead of per-batch: it costs one
+prediction pass, needs no teacher in the training step, and mixup/cutmix mix these soft targets like labels.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+
+
+def teacher_probabilities(run_dirs: list[str], images: np.ndarray, class_names, batch_size: int = 256) -> np.ndarray:
+    import keras
+    from .. import models  # noqa: F401  (registers custom layers)
+    total = np.zeros((len(images), len(class_names)), np.float64)
+    x = images[..., None].astype(np.float32)
+    for run in run_dirs:
+        run = Path(run)
+        try:
+            names = json.loads((run / "config.json").read_text())["class_names"]
+            model = keras.saving.load_model(run / "model.keras", safe_mode=True, compile=False)
+        except (OSError, ValueError, KeyError) as exc:
+            raise DataError(f"teacher run cannot be loaded ({exc})", path=str(run),
+                            fix="teacher_runs must name finished run folders with model.keras and config.json") from exc
+        if list(names) != list(class_names):
+            raise DataError(f"teacher predicts {names}, the student {list(class_names)}", path=str(run),
+                            fix="distil from runs trained on the same label scheme")
+        for view in (x, x[:, :, ::-1]):
+            total += np.asarray(model.predict(view, batch_size=batch_size, verbose=0), np.float64)
+    return (total / (2 * len(run_dirs))).astype(np.float32)
+
+
+def blend_targets(targets: np.ndarray, teacher: np.ndarray, weight: float, temperature: float = 1.0) -> np.ndarray:
+    """(1 - weight) * labels + weight * teacher probabilities sharpened or softened by `temperature`."""
+    if not 0 <= weight <= 1 or temperature <= 0:
+        raise DataError("distill_weight must be in [0, 1] and distill_temperature > 0")
+    soft = np.power(np.clip(teacher, 1e-8, 1), 1.0 / temperature)
+    soft /= soft.sum(axis=1, keepdims=True)
+    return ((1 - weight) * targets + weight * soft).astype(np.float32)
