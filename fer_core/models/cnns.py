@@ -71,3 +71,17 @@ def build_cnn004(n_classes: int, input_size: int = 48, **_):
     x = layers.Dense(128, activation="relu", name="dense128")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probs")(x)
     return keras.Model(inputs, outputs, name="cnn004")
+
+
+def build_compact(n_classes: int, input_size: int = 48, dropout: float = 0.3, **_):
+    """The shipped-default candidate: 4 stages of 2 convs (32, 64, 128, 256), global average pooling instead of
+    dense layers. ~1.2M parameters (< 5 MB file), cheap on CPU; meant to be distilled from a large ensemble."""
+    inputs, x = _inputs(input_size)
+    for s, filters in enumerate((32, 64, 128, 256), start=1):
+        x = _conv_bn_relu(x, filters, f"stage{s}_1")
+        x = _conv_bn_relu(x, filters, f"stage{s}_2")
+        x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
+        x = layers.Dropout(dropout * s / 4, name=f"stage{s}_drop")(x)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="compact")
