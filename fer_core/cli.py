@@ -108,7 +108,7 @@ def _jobs(args) -> dict:
 def _evaluate(args) -> dict:
     from .evaluation.evaluate import evaluate
     ev = evaluate(args.runs, data=args.data, split=args.split, tta=args.tta, exclude_leaks=args.exclude_leaks,
-                  latency=not args.no_latency)
+                  latency=not args.no_latency, ground_truth=args.ground_truth)
     return {"summary": ev.summary_row(), "unmapped_classes_left_out": ev.unmapped, **ev.to_json()}
 
 
@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift10"],
                     help="test-time augmentation: flip (image + mirror; the default when given alone) or shift10 "
                          "(+ 2-px shifts, 10 views)")
+    ev.add_argument("--ground-truth", choices=["labels", "majority", "plurality"],
+                    help="labels to score against: the dataset's, or FERPlus majority/plurality votes "
+                         "(default: majority for runs trained on FERPlus votes, else labels)")
     ev.add_argument("--exclude-leaks", action="store_true", help="leave out test images that also occur in Training")
     ev.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
     ev.add_argument("--json", action="store_true")

@@ -6,7 +6,7 @@ from fer_core.charts import confusion_figure, curves_figure, per_class_f1_figure
 from fer_core.errors import DataError
 from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1,
                                          summary_table)
-from fer_core.evaluation.evaluate import ALL_SPLITS, TTA_MODES, evaluate
+from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS, TTA_MODES, evaluate
 from fer_core.imaging import upscale
 from fer_core.runs import list_runs
 from fer_core.sources import available_sources
@@ -27,13 +27,19 @@ sources = available_sources()
 data_choice = st.sidebar.selectbox("Evaluate on", ["Each run's training dataset"] + [s.label for s in sources])
 split = st.sidebar.selectbox("Split", ["PrivateTest", "PublicTest", "Training", ALL_SPLITS])
 tta = st.sidebar.selectbox("Test-time augmentation", list(TTA_MODES), format_func=lambda m: f"{m}: {TTA_MODES[m]}")
+truth_options = ["each run's"] + list(GROUND_TRUTHS)
+truth_choice = st.sidebar.selectbox("Ground truth", truth_options,
+                                    format_func=lambda g: g if g not in GROUND_TRUTHS else f"{g}: {GROUND_TRUTHS[g]}",
+                                    help="Runs trained on FERPlus votes default to FERPlus majority labels.")
+ground_truth = None if truth_choice == "each run's" else truth_choice
 exclude_leaks = st.sidebar.checkbox("Exclude test images that also occur in Training")
 normalise = st.sidebar.checkbox("Row-normalised confusion matrices", value=True)
 
 
 @st.cache_resource(show_spinner="Evaluating…", max_entries=32)
-def cached_eval(members: tuple, data, split, tta, exclude_leaks, _stamp):
-    return evaluate([by_id[m]["path"] for m in members], data=data, split=split, tta=tta, exclude_leaks=exclude_leaks)
+def cached_eval(members: tuple, data, split, tta, exclude_leaks, ground_truth, _stamp):
+    return evaluate([by_id[m]["path"] for m in members], data=data, split=split, tta=tta, exclude_leaks=exclude_leaks,
+                    ground_truth=ground_truth)
 
 
 data = None if data_choice.startswith("Each run") else sources[[s.label for s in sources].index(data_choice)].path
@@ -45,7 +51,7 @@ evals = []
 for members in groups:
     stamp = tuple(by_id[m]["model"] for m in members)
     try:
-        evals.append(cached_eval(members, data, split, tta, exclude_leaks, stamp))
+        evals.append(cached_eval(members, data, split, tta, exclude_leaks, ground_truth, stamp))
     except DataError as exc:
         show_data_error(exc)
 if not evals:

@@ -17,6 +17,7 @@ import numpy as np
 from ..atomic import atomic_path, write_text
 from ..dataset import Dataset
 from ..errors import DataError
+from ..ferplus import labels_from_votes
 from ..loading import load_dataset
 from ..quality import image_hashes
 from ..schemes import UNMAPPED, get_scheme, map_labels, mapping_table
@@ -29,6 +30,8 @@ ALL_SPLITS = "all"
 TTA_MODES = {"none": "no test-time augmentation", "flip": "image + mirror (2 views)",
              "shift10": "image + mirror, each also shifted 2 px up/down/left/right (10 views)"}
 SHIFT_PX = 2
+GROUND_TRUTHS = {"labels": "the dataset's labels", "majority": "FERPlus majority vote (FERPlus paper)",
+                 "plurality": "FERPlus plurality vote"}
 
 
 def tta_mode(tta: bool | str | None) -> str:
@@ -73,6 +76,7 @@ class Evaluation:
     parameters: int
     file_size_mb: float
     latency_ms: dict = field(default_factory=dict)
+    ground_truth: str = "labels"
     ids: np.ndarray | None = None
     y_true: np.ndarray | None = None
     probs: np.ndarray | None = None
@@ -91,7 +95,7 @@ class Evaluation:
                 "AUC (OvR)": m["auc_ovr_macro"], "Cohen κ": m["cohen_kappa"], "log loss": m["log_loss"], "ECE": m["ece"],
                 "latency b1 ms": self.latency_ms.get("batch1"), "latency b64 ms/img": self.latency_ms.get("batch64_per_image"),
                 "params": self.parameters, "size MB": round(self.file_size_mb, 2),
-                "leaks excluded": self.excluded_leaks, "TTA": self.tta}
+                "leaks excluded": self.excluded_leaks, "TTA": self.tta, "ground truth": self.ground_truth}
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -108,6 +112,7 @@ def run_record(run_dir: str | Path) -> dict:
     tc = config.get("train_config", {})
     return {"id": run_dir.name, "path": str(run_dir), "class_names": config["class_names"],
             "scheme": tc.get("scheme", "fer2013"), "data": tc.get("data"), "train_split": tc.get("train_split", "Training"),
+            "label_source": tc.get("label_source", "labels"),
             "model_mtime": (run_dir / "model.keras").stat().st_mtime_ns,
             "file_size_mb": (run_dir / "model.keras").stat().st_size / 2**20}
 
@@ -181,14 +186,31 @@ def evaluation_rows(ds: Dataset, split: str, scheme: str, exclude_leaks: bool, t
     return idx, labels[idx], unmapped, excluded
 
 
-def _cache_key(records, version, split, tta, exclude_leaks) -> str:
+def default_ground_truth(label_source: str) -> str:
+    """Runs trained on FERPlus votes are scored on FERPlus majority labels (the FERPlus convention)."""
+    return "plurality" if label_source == "plurality" else "majority" if label_source in ("majority", "probability") else "labels"
+
+
+def with_ground_truth(ds: Dataset, ground_truth: str) -> Dataset:
+    if ground_truth == "labels":
+        return ds
+    if ground_truth not in GROUND_TRUTHS:
+        raise DataError(f"unknown ground truth '{ground_truth}'", fix=f"use one of {', '.join(GROUND_TRUTHS)}")
+    if ds.votes is None:
+        raise DataError(f"{ds.name} has no FERPlus votes to take '{ground_truth}' labels from",
+                        fix="evaluate on FER2013 with fer2013new.csv beside it, or use ground truth 'labels'")
+    return ds.with_labels(labels_from_votes(ds.votes, ground_truth), "ferplus")
+
+
+def _cache_key(records, version, split, tta, exclude_leaks, ground_truth="labels") -> str:
     parts = [f"{r['path']}|{r['model_mtime']}" for r in records] + [version, split, str(tta), str(exclude_leaks),
-                                                                     str(EVAL_FORMAT)]
+                                                                     str(EVAL_FORMAT), ground_truth]
     return hashlib.sha1("||".join(parts).encode()).hexdigest()[:20]
 
 
 def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta: bool = False,
-             exclude_leaks: bool = False, use_cache: bool = True, latency: bool = True) -> Evaluation:
+             exclude_leaks: bool = False, use_cache: bool = True, latency: bool = True,
+             ground_truth: str | None = None) -> Evaluation:
     """Evaluate one run (or an ensemble: several runs whose probabilities are averaged)."""
     if isinstance(run_dirs, (str, Path)):
         run_dirs = [run_dirs]
@@ -197,9 +219,10 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
     if len({tuple(r["class_names"]) for r in records}) != 1:
         raise DataError("ensemble members predict different class lists", fix="combine runs trained on the same scheme")
     data = data or records[0]["data"]
-    ds = load_dataset(data)
+    ground_truth = ground_truth or default_ground_truth(records[0]["label_source"])
+    ds = with_ground_truth(load_dataset(data), ground_truth)
     scheme = records[0]["scheme"]
-    key = _cache_key(records, ds.version, split, tta, exclude_leaks)
+    key = _cache_key(records, ds.version, split, tta, exclude_leaks, ground_truth)
     cache_json, cache_npz = cache_dir() / f"eval-{key}.json", cache_dir() / f"eval-{key}.npz"
     name = records[0]["id"] if len(records) == 1 else "ensemble(" + " + ".join(r["id"] for r in records) + ")"
     if use_cache and cache_json.exists() and cache_npz.exists():
@@ -226,7 +249,7 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
                     unmapped=unmapped, metrics=full_metrics(y_true, probs, classes),
                     ci=bootstrap_ci(y_true, probs.argmax(axis=1), len(classes)), parameters=params,
                     file_size_mb=sum(r["file_size_mb"] for r in records), latency_ms=lat,
-                    ids=ds.ids[idx], y_true=y_true, probs=probs)
+                    ground_truth=ground_truth, ids=ds.ids[idx], y_true=y_true, probs=probs)
     if use_cache:
         with atomic_path(cache_npz, suffix=".npz") as tmp:
             with open(tmp, "wb") as fh:
