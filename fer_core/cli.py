@@ -96,6 +96,21 @@ def _train(args) -> dict:
     return {"run_dir": str(run_dir), **json.loads((run_dir / "run.json").read_text())}
 
 
+def _train_batch(args) -> dict:
+    from .training.batch import run_batch
+    return {"recipes": run_batch(args.recipes, args.budget, args.out)}
+
+
+def _runs_bundle(args) -> dict:
+    from .transfer import bundle_runs
+    return bundle_runs(args.runs, args.out, args.part_mb)
+
+
+def _runs_unbundle(args) -> dict:
+    from .transfer import unbundle_runs
+    return {"runs": [str(p) for p in unbundle_runs(args.folders, args.into)]}
+
+
 def _jobs(args) -> dict:
     from .jobs import JobStore
     store = JobStore()
@@ -165,6 +180,24 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_evaluate)
+    batch = sub.add_parser("train-batch", help="train recipes within a time budget; call again to resume the rest")
+    batch.add_argument("recipes", nargs="+", metavar="RECIPE_JSON", help="TrainConfig files, each with a run_name")
+    batch.add_argument("--budget", type=float, default=540, help="seconds for this call (default 540)")
+    batch.add_argument("--out", help="folder for runs (default: models/)")
+    batch.add_argument("--json", action="store_true")
+    batch.set_defaults(func=_train_batch)
+    runs = sub.add_parser("runs", help="move finished runs between machines").add_subparsers(dest="command", required=True)
+    bundle = runs.add_parser("bundle", help="tar runs into checksummed parts (default 15 MiB each)")
+    bundle.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    bundle.add_argument("--out", required=True, help="folder for the parts and bundle.json")
+    bundle.add_argument("--part-mb", type=float, default=15.0)
+    bundle.add_argument("--json", action="store_true")
+    bundle.set_defaults(func=_runs_bundle)
+    unbundle = runs.add_parser("unbundle", help="verify parts and unpack the runs into models/")
+    unbundle.add_argument("folders", nargs="+", metavar="FOLDER", help="folder(s) holding bundle.json and the parts")
+    unbundle.add_argument("--into", help="destination (default: models/)")
+    unbundle.add_argument("--json", action="store_true")
+    unbundle.set_defaults(func=_runs_unbundle)
     jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")
     jobs.add_argument("--cancel", metavar="JOB_ID")
     jobs.add_argument("--json", action="store_true")

@@ -1,0 +1,90 @@
+"""Train a list of recipes (TrainConfig JSON files) inside a fixed time budget, resuming cut-off runs.
+
+Made for GPU hosts that allow 10 minutes per command: each recipe runs in its own process, which is killed
+at the deadline (its last checkpoint survives); calling the batch again resumes it, and recipes whose run
+already finished are skipped. Runs are recognised by their run_name, so every recipe must have one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..errors import DataError
+from ..settings import models_dir
+from .config import TrainConfig
+
+STAMP_LEN = len("20261123-004500-")  # run ids: <stamp>-<run name>-<4 hex>
+
+
+def run_name_of(run_id: str) -> str:
+    return run_id.removesuffix(".partial")[STAMP_LEN:-5]
+
+
+def find_runs(root: Path, name: str) -> tuple[Path | None, Path | None]:
+    """(newest finished run, newest cut-off run with a checkpoint) named `name` under root."""
+    finished = partial = None
+    for d in sorted(root.iterdir()) if root.is_dir() else []:
+        if not d.is_dir() or run_name_of(d.name) != name:
+            continue
+        if d.name.endswith(".partial"):
+            if (d / "checkpoints" / "state.json").exists():
+                partial = d
+        elif (d / "model.keras").exists():
+            finished = d
+    return finished, partial
+
+
+def _state(partial: Path) -> dict:
+    try:
+        state = json.loads((partial / "checkpoints" / "state.json").read_text())
+        return {"epochs_done": state["epochs_done"]}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def run_batch(recipes: list[str], budget_s: float, out_root: Path | None = None) -> list[dict]:
+    root = Path(out_root) if out_root else models_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    deadline = time.time() + budget_s
+    configs = []
+    for recipe in recipes:
+        cfg = TrainConfig.load(recipe)
+        if not cfg.run_name:
+            raise DataError("a batch recipe needs a run_name, so a later call can find and resume its run", path=recipe)
+        configs.append((recipe, cfg))
+    report = []
+    for recipe, cfg in configs:
+        finished, partial = find_runs(root, cfg.run_name)
+        entry = {"recipe": recipe, "run_name": cfg.run_name, "epochs": cfg.epochs}
+        if finished:
+            report.append({**entry, "status": "finished", "run": str(finished)})
+            continue
+        left = deadline - time.time()
+        if left < 20:
+            report.append({**entry, "status": "waiting (no time left)", "run": str(partial) if partial else None})
+            continue
+        if not partial:  # cut off before its first checkpoint: nothing to resume, start afresh
+            for orphan in root.glob(f"*-{cfg.run_name}-????.partial"):
+                if run_name_of(orphan.name) == cfg.run_name:
+                    shutil.rmtree(orphan, ignore_errors=True)
+        args = ["--resume", str(partial)] if partial else ["--config", recipe, "--out", str(root)]
+        started = time.time()
+        proc = subprocess.Popen([sys.executable, "-m", "fer_core", "train", *args], start_new_session=True)
+        try:
+            code = proc.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the last checkpoint is complete (written atomically)
+            proc.wait()
+            code = None
+        finished, partial = find_runs(root, cfg.run_name)
+        status = "finished" if finished else "cut off (resume with the same command)" if code is None else f"failed (exit {code})"
+        report.append({**entry, "status": status, "seconds": round(time.time() - started, 1),
+                       "run": str(finished or partial) if (finished or partial) else None,
+                       **(_state(partial) if partial and not finished else {})})
+    return report
