@@ -37,3 +37,12 @@ def test_teacher_with_other_classes_is_refused(two_runs, tmp_path):
                       teacher_runs=[str(two_runs[0])], distill_weight=0.5)
     with pytest.raises(DataError, match="distil from runs trained on the same label scheme"):
         train(cfg, progress=Progress(), out_root=tmp_path)
+
+
+def test_teachers_can_be_named_by_run_name(two_runs):
+    from pathlib import Path
+    from fer_core.training.batch import resolve_runs
+    resolved = resolve_runs(["tiny-b", str(two_runs[0])])
+    assert Path(resolved[0]).name == two_runs[1].name and resolved[1] == str(two_runs[0])
+    with pytest.raises(DataError, match="no finished run named 'nobody'"):
+        resolve_runs(["nobody"])

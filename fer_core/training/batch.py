@@ -40,6 +40,21 @@ def find_runs(root: Path, name: str) -> tuple[Path | None, Path | None]:
     return finished, partial
 
 
+def resolve_runs(entries: list[str], root: Path | None = None) -> list[str]:
+    """Run folders as given, or run names -> the newest finished run of that name under models/."""
+    root = Path(root) if root else models_dir()
+    out = []
+    for entry in entries:
+        if (Path(entry) / "model.keras").exists():
+            out.append(str(entry))
+            continue
+        finished, _ = find_runs(root, entry)
+        if finished is None:
+            raise DataError(f"no finished run named '{entry}' under {root}", fix="train it first, or give a run folder")
+        out.append(str(finished))
+    return out
+
+
 def _state(partial: Path) -> dict:
     try:
         state = json.loads((partial / "checkpoints" / "state.json").read_text())

@@ -38,7 +38,7 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float | None = None  # None: the architecture's default
     momentum: float = 0.9  # SGD only (Nesterov)
-    weight_decay: float = 0.0  # AdamW only
+    weight_decay: float = 0.0  # decoupled weight decay (any optimizer)
     lr_schedule: str = "plateau"
     reduce_lr_patience: int = 5
     reduce_lr_factor: float = 0.5
@@ -55,7 +55,7 @@ class TrainConfig:
     fine_tune_layers: int | None = None  # backbones: unfreeze only the last N backbone layers
     fine_tune_lr_factor: float = 0.1
     max_steps_per_epoch: int | None = None  # cap for tiny runs
-    teacher_runs: list = field(default_factory=list)  # run folders to distil from (their averaged probabilities)
+    teacher_runs: list = field(default_factory=list)  # run folders (or run names under models/) to distil from
     distill_weight: float = 0.0  # share of the teachers' probabilities in the training targets (0 = off)
     distill_temperature: float = 1.0  # >1 softens the teachers' probabilities
     data_workers: int = 1  # threads preparing augmented batches (GPU hosts: more, so the GPU never waits)

@@ -122,11 +122,12 @@ def _optimizer(cfg: TrainConfig, total_steps: int):
     lr = cfg.learning_rate
     if cfg.lr_schedule == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=max(total_steps, 1))
+    decay = cfg.weight_decay or None  # decoupled weight decay (Keras applies it for every optimizer)
     if cfg.optimizer == "sgd":
-        return keras.optimizers.SGD(lr, momentum=cfg.momentum, nesterov=True)
+        return keras.optimizers.SGD(lr, momentum=cfg.momentum, nesterov=True, weight_decay=decay)
     if cfg.optimizer == "adamw":
         return keras.optimizers.AdamW(lr, weight_decay=cfg.weight_decay)
-    return keras.optimizers.Adam(lr)
+    return keras.optimizers.Adam(lr, weight_decay=decay)
 
 
 CHECKPOINT = "last.keras"  # model + optimizer state, written every `checkpoint_every` epochs
@@ -351,14 +352,16 @@ def _distil(cfg: TrainConfig, data, progress: Progress) -> None:
     """Blend the teachers' probabilities into the training targets (knowledge distillation), if asked."""
     if not (cfg.teacher_runs and cfg.distill_weight):
         return
+    from .batch import resolve_runs
     from .distill import blend_targets, teacher_probabilities
-    progress.message(f"Distilling from {len(cfg.teacher_runs)} teacher run(s)...")
-    teacher = teacher_probabilities(cfg.teacher_runs, data.train.images, data.class_names)
+    teachers = resolve_runs(cfg.teacher_runs)  # config.json keeps names; the note records the exact runs
+    progress.message(f"Distilling from {len(teachers)} teacher run(s)...")
+    teacher = teacher_probabilities(teachers, data.train.images, data.class_names)
     agree = float((teacher.argmax(1) == data.train.labels).mean())
     data.train.targets = blend_targets(data.train.targets, teacher, cfg.distill_weight, cfg.distill_temperature)
     data.notes.append(f"Targets = {1 - cfg.distill_weight:.2f} x labels + {cfg.distill_weight:.2f} x teachers "
                       f"(T={cfg.distill_temperature}; teachers agree with {agree:.1%} of training labels): "
-                      + ", ".join(Path(r).name for r in cfg.teacher_runs))
+                      + ", ".join(Path(r).name for r in teachers))
 
 
 def _write_config(run_dir: Path, cfg: TrainConfig, data) -> None:
