@@ -6,7 +6,9 @@ from fer_core.errors import DataError
 from fer_core.jobs import ACTIVE, JobStore, eta_seconds, job_rows
 from fer_core.label_views import LABEL_SOURCE_TITLES
 from fer_core.models import ARCHITECTURES
+from fer_core.runs import list_runs
 from fer_core.schemes import all_schemes
+from fer_core.settings import models_dir
 from fer_core.sources import available_sources
 from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, default_augment
 from fer_core.ui import link_to_page
@@ -49,6 +51,17 @@ with st.expander("New training job", expanded=not store.list()):
         aug["shear"] = a4.number_input("Shear", 0.0, 1.0, aug["shear"])
         aug["zoom"] = a5.number_input("Zoom", 0.0, 0.5, aug["zoom"])
         aug["hflip"] = a6.checkbox("Horizontal flip", True)
+        a1, a2, a3, a4, a5 = st.columns(5)
+        aug["erasing"] = a1.number_input("Random erasing (probability)", 0.0, 1.0, aug["erasing"], step=0.1)
+        aug["mixup"] = a2.number_input("Mixup α (0 = off)", 0.0, 5.0, aug["mixup"], step=0.1)
+        aug["cutmix"] = a3.number_input("CutMix α (0 = off)", 0.0, 5.0, aug["cutmix"], step=0.1)
+        aug["mix_prob"] = a4.number_input("Share of batches mixed", 0.0, 1.0, aug["mix_prob"], step=0.1)
+        weight_decay = a5.number_input("Weight decay", 0.0, 0.1, 0.0, step=1e-4, format="%.5f")
+        st.markdown("**Distillation** (optional): learn from saved runs' predictions as well as the labels")
+        d1, d2, d3 = st.columns([3, 1, 1])
+        teachers = d1.multiselect("Teacher runs", [r["id"] for r in list_runs()])
+        distill_weight = d2.number_input("Teacher share of targets", 0.0, 1.0, 0.5, step=0.1)
+        temperature = d3.number_input("Temperature", 0.1, 10.0, 2.0, step=0.5)
         weights_path = head_epochs = fine_tune = None
         if arch.pretrained_capable:
             st.markdown("**Backbone** (ImageNet weights cannot be downloaded here: give a local file or train from scratch)")
@@ -68,7 +81,10 @@ with st.expander("New training job", expanded=not store.list()):
                               class_weights=class_weights, mixed_precision=mixed, exclude_leaks_from_training=leaks,
                               max_train_images=int(max_images) or None, augment=aug, augment_enabled=aug_on,
                               weights_path=weights_path, head_epochs=int(head_epochs or 0), fine_tune_layers=fine_tune,
-                              run_name=run_name or None)
+                              weight_decay=float(weight_decay), run_name=run_name or None,
+                              teacher_runs=[str(models_dir() / t) for t in teachers],
+                              distill_weight=float(distill_weight) if teachers else 0.0,
+                              distill_temperature=float(temperature))
             if not data:
                 raise DataError("no dataset path given", fix="choose a dataset or type a path")
             job_id = store.submit(cfg)

@@ -17,6 +17,9 @@ def test_train_page_starts_follows_and_finishes_a_job(monkeypatch, tmp_path):
     at.number_input[0].set_value(1)  # epochs
     at.number_input[1].set_value(16)  # batch size
     [n for n in at.number_input if n.label.startswith("Max training images")][0].set_value(48)
+    [n for n in at.number_input if n.label.startswith("Random erasing")][0].set_value(0.5)
+    [n for n in at.number_input if n.label.startswith("CutMix")][0].set_value(1.0)
+    [n for n in at.number_input if n.label == "Weight decay"][0].set_value(0.0005)
     at.button[0].click().run()
     assert not at.exception
     assert any("Queued job-" in s.value for s in at.success)
@@ -29,6 +32,10 @@ def test_train_page_starts_follows_and_finishes_a_job(monkeypatch, tmp_path):
     assert any(job["run_id"] in s.value for s in at.success)
     table = at.dataframe[0].value
     assert table.iloc[0]["status"] == "completed"
+    import json
+    saved = json.loads((tmp_path / job["run_id"] / "config.json").read_text())["train_config"]
+    assert saved["augment"]["erasing"] == 0.5 and saved["augment"]["cutmix"] == 1.0
+    assert saved["weight_decay"] == 0.0005 and saved["distill_weight"] == 0.0 and saved["teacher_runs"] == []
 
 
 def test_train_page_rejects_a_missing_dataset_path_clearly(monkeypatch, tmp_path):

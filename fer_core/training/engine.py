@@ -138,6 +138,10 @@ def _callbacks(cfg: TrainConfig, progress: Progress, run_dir: Path, history_rows
     import keras
 
     class Report(keras.callbacks.Callback):
+        # Reads no logs and only sets a flag: safe to run off the training thread. Without this, Keras
+        # converts every step's logs to Python floats, which on JAX waits for each step to finish.
+        async_safe = True
+
         def on_train_batch_end(self, batch, logs=None):
             progress.batch(self.epoch, batch + 1)
             if progress.cancelled():
