@@ -82,3 +82,13 @@ def test_saved_run_loads_in_a_fresh_process_and_holds_no_optimizer_state(tmp_pat
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "(1, 7)" in out.stdout
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "compact"])
+def test_grad_cam_reaches_the_new_architectures(arch):
+    from fer_core.live.explain import Explainer, target_conv_layer
+    model = build_model(arch, 7)
+    assert target_conv_layer(model) in ("stage4_block2_out", "stage4_2_relu")
+    face = np.random.default_rng(0).uniform(0, 255, (48, 48)).astype("float32")
+    cam = Explainer(model).gradcam(face, 3)
+    assert cam.ndim == 2 and cam.shape[0] == cam.shape[1] == 6 and np.isfinite(cam).all()
