@@ -30,32 +30,38 @@ def _affine_inverse(rng: np.random.Generator, n: int, size: int, cfg: dict) -> t
     return np.linalg.inv(forward), shift
 
 
+_GRIDS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _centred_grid(h: int, w: int) -> np.ndarray:
+    """2 x HW output pixel coordinates (x, y) relative to the image centre, cached per size."""
+    if (h, w) not in _GRIDS:
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        _GRIDS[(h, w)] = np.stack([xs.ravel() - (w - 1) / 2, ys.ravel() - (h - 1) / 2], 0)
+    return _GRIDS[(h, w)]
+
+
 def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: dict) -> np.ndarray:
-    """images: n x H x W (uint8 or float). Returns float32 n x H x W in 0-255."""
+    """images: n x H x W (uint8 or float). Returns float32 n x H x W in 0-255 (float32 maths throughout)."""
     n, h, w = images.shape
     inv, shift = _affine_inverse(rng, n, w, cfg)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    cx, cy = (w - 1) / 2, (h - 1) / 2
-    grid = np.stack([xs.ravel() - cx, ys.ravel() - cy], 0)  # 2 x HW
-    src = inv @ (grid[None] - shift[:, :, None])  # n x 2 x HW
-    sx = np.clip(src[:, 0] + cx, 0, w - 1)  # edge pixels repeat outside the image ("nearest" fill)
-    sy = np.clip(src[:, 1] + cy, 0, h - 1)
-    x0 = np.floor(sx).astype(np.int64)
-    y0 = np.floor(sy).astype(np.int64)
-    x1 = np.minimum(x0 + 1, w - 1)
-    y1 = np.minimum(y0 + 1, h - 1)
-    fx, fy = sx - x0, sy - y0
-    flat = images.reshape(n, h * w).astype(np.float32)
-    rows = np.arange(n)[:, None]
-
-    def at(yy, xx):
-        return flat[rows, yy * w + xx]
-
-    out = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x1) * fx * (1 - fy)
-           + at(y1, x0) * (1 - fx) * fy + at(y1, x1) * fx * fy)
+    grid = _centred_grid(h, w)
+    src = inv.astype(np.float32) @ (grid[None] - shift.astype(np.float32)[:, :, None])  # n x 2 x HW
+    sx = np.clip(src[:, 0] + (w - 1) / 2, 0, w - 1)  # edge pixels repeat outside the image ("nearest" fill)
+    sy = np.clip(src[:, 1] + (h - 1) / 2, 0, h - 1)
+    x0f, y0f = np.floor(sx), np.floor(sy)
+    fx, fy = sx - x0f, sy - y0f
+    x0, y0 = x0f.astype(np.int32), y0f.astype(np.int32)
+    dx = (x0 < w - 1).astype(np.int32)  # step to the right/lower neighbour, 0 at the last column/row
+    dy = (y0 < h - 1).astype(np.int32) * w
+    flat = images.reshape(-1).astype(np.float32)
+    i00 = y0 * w + x0 + (np.arange(n, dtype=np.int32) * (h * w))[:, None]
+    top = flat[i00] * (1 - fx) + flat[i00 + dx] * fx
+    bottom = flat[i00 + dy] * (1 - fx) + flat[i00 + dy + dx] * fx
+    out = top * (1 - fy) + bottom * fy
     lo, hi = cfg.get("brightness") or (1.0, 1.0)
-    out *= rng.uniform(lo, hi, (n, 1))
-    return np.clip(out, 0, 255).reshape(n, h, w).astype(np.float32)
+    out *= rng.uniform(lo, hi, (n, 1)).astype(np.float32)
+    return np.clip(out, 0, 255).reshape(n, h, w)
 
 
 def random_erasing(images: np.ndarray, rng: np.random.Generator, probability: float,
