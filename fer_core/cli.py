@@ -120,10 +120,13 @@ def _jobs(args) -> dict:
                      for j in store.list()]}
 
 
-def _evaluate(args) -> dict:
+def _evaluate(args) -> dict | str:
     from .evaluation.evaluate import evaluate
     ev = evaluate(args.runs, data=args.data, split=args.split, tta=args.tta, exclude_leaks=args.exclude_leaks,
                   latency=not args.no_latency, ground_truth=args.ground_truth)
+    if args.markdown:
+        from .evaluation.results_table import HEADER, markdown_row
+        return HEADER + "\n" + markdown_row(ev, args.runs, args.data)
     return {"summary": ev.summary_row(), "unmapped_classes_left_out": ev.unmapped, **ev.to_json()}
 
 
@@ -178,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: majority for runs trained on FERPlus votes, else labels)")
     ev.add_argument("--exclude-leaks", action="store_true", help="leave out test images that also occur in Training")
     ev.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
+    ev.add_argument("--markdown", action="store_true", help="print a README results-table row (number, CI, commands, "
+                    "training time and device)")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_evaluate)
     batch = sub.add_parser("train-batch", help="train recipes within a time budget; call again to resume the rest")
@@ -212,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    if args.json:
+    if isinstance(facts, str):  # already formatted (e.g. evaluate --markdown)
+        print(facts)
+    elif args.json:
         print(json.dumps(facts, indent=2, default=str))
     else:
         print(format_facts(facts))

@@ -120,3 +120,14 @@ def test_tta_views_are_the_image_its_mirror_and_edge_padded_shifts():
     from fer_core.errors import DataError
     with pytest.raises(DataError):
         tta_mode("tencrop")
+
+
+def test_markdown_results_row_carries_number_ci_and_both_commands(two_runs, capsys):
+    from fer_core.cli import main
+    from fer_core.evaluation.evaluate import evaluate as ev_fn
+    assert main(["evaluate", str(two_runs[0]), "--no-latency", "--tta", "shift10", "--markdown"]) == 0
+    header, _, row = capsys.readouterr().out.strip().splitlines()
+    assert header.startswith("| model | scored on |") and row.count("|") == header.count("|")
+    ev = ev_fn(two_runs[0], tta="shift10", latency=False)
+    assert f"{ev.metrics['accuracy']:.2%} ({ev.ci['accuracy_ci'][0]:.2%}" in row
+    assert "TTA shift10" in row and "python -m fer_core train --config" in row and "--tta shift10" in row
