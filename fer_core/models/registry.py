@@ -25,7 +25,7 @@ ARCHITECTURES = {a.name: a for a in (
     Architecture("cnn002", "CNN, 4 blocks 64→512 (seed 002)", cnns.build_cnn002, 48, 1e-3, 64),
     Architecture("cnn004", "CNN, 4 conv stages + 2 dense (seed 004)", cnns.build_cnn004, 48, 1e-3, 64),
     Architecture("resnet18", "ResNet-18 for 48x48 (ensemble member)", resnets.build_resnet18, 48, 1e-3, 64),
-    Architecture("compact", "Compact CNN, 8 convs + GAP (default-model student)", cnns.build_compact, 48, 1e-3, 64),
+    Architecture("compact", "Compact CNN, 7 convs + GAP (default-model student)", cnns.build_compact, 48, 1e-3, 64),
 )}
 
 
