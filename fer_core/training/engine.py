@@ -349,7 +349,8 @@ def resume(partial_dir: str | Path, progress: Progress | None = None) -> Path:
                         path=cfg.data, fix="resume with the dataset the run was started on")
     state["model"] = keras.saving.load_model(ckpt)
     fitted = fit_model(cfg, data.train, data.val, len(data.class_names), progress, run_dir, resume=state)
-    return _finish_run(run_dir, cfg, data, fitted, progress, time.time() - t0, resumed_after=state["epochs_done"])
+    earlier = state.get("fit_seconds", 0.0)  # the cut-off process's training time counts too
+    return _finish_run(run_dir, cfg, data, fitted, progress, earlier + time.time() - t0, resumed_after=state["epochs_done"])
 
 
 def _distil(cfg: TrainConfig, data, progress: Progress) -> None:
