@@ -66,7 +66,7 @@ def _parse_settings(pairs: list[str]) -> dict:
 def _train(args) -> dict:
     if args.job_dir:
         from .training.worker import run_job
-        raise SystemExit(run_job(args.config, args.job_dir, args.out, args.oof_folds))
+        raise SystemExit(run_job(args.config, args.job_dir, args.out, args.oof_folds, resume=args.resume))
     from .training.config import TrainConfig
     from .training.engine import resume, train
     if args.resume:
@@ -109,6 +109,12 @@ def _runs_bundle(args) -> dict:
 def _runs_unbundle(args) -> dict:
     from .transfer import unbundle_runs
     return {"runs": [str(p) for p in unbundle_runs(args.folders, args.into)]}
+
+
+def _runs_cut_off(args) -> dict:
+    from .runs import cut_off_runs
+    return {"cut_off_runs": [{k: r[k] for k in ("path", "architecture", "epochs_done", "epochs")} for r in cut_off_runs()],
+            "resume_with": "python -m fer_core train --resume PATH"}
 
 
 def _jobs(args) -> dict:
@@ -203,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     unbundle.add_argument("--into", help="destination (default: models/)")
     unbundle.add_argument("--json", action="store_true")
     unbundle.set_defaults(func=_runs_unbundle)
+    cut = runs.add_parser("cut-off", help="runs that stopped before finishing and can be resumed")
+    cut.add_argument("--json", action="store_true")
+    cut.set_defaults(func=_runs_cut_off)
     jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")
     jobs.add_argument("--cancel", metavar="JOB_ID")
     jobs.add_argument("--json", action="store_true")

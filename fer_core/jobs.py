@@ -92,8 +92,10 @@ class JobStore:
         jobs = [self.read(p.name) for p in self.root.iterdir() if p.is_dir()]
         return sorted(jobs, key=lambda j: j.get("created", ""), reverse=True)
 
-    def submit(self, cfg: TrainConfig, start: bool = True, oof_folds: int | None = None) -> str:
-        """Queue a training job (or, with oof_folds, an out-of-fold probability job for the Relabel ranking)."""
+    def submit(self, cfg: TrainConfig, start: bool = True, oof_folds: int | None = None,
+               resume: str | None = None) -> str:
+        """Queue a training job (or, with oof_folds, an out-of-fold probability job for the Relabel ranking;
+        with resume, continue the cut-off run in that .partial folder)."""
         cfg = cfg.resolved()
         job_id = f"job-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         d = self.job_dir(job_id)
@@ -101,7 +103,8 @@ class JobStore:
         write_text(d / "config.json", cfg.to_json())
         self.write({"id": job_id, "status": "queued", "created": _now(), "architecture": cfg.architecture,
                     "data": cfg.data, "epochs": cfg.epochs, "progress": 0.0, "history": [],
-                    "kind": "oof" if oof_folds else "train", "folds": oof_folds})
+                    "kind": "oof" if oof_folds else "resume" if resume else "train", "folds": oof_folds,
+                    "resume": str(resume) if resume else None})
         if start:
             self.dispatch()
         return job_id
@@ -164,8 +167,10 @@ class JobStore:
         d = self.job_dir(job_id)
         cmd = [sys.executable, "-m", "fer_core", "train", "--config", str(d / "config.json"), "--job-dir", str(d),
                "--out", str(self.models_root)]
-        folds = self.read(job_id).get("folds")
-        return cmd + (["--oof-folds", str(folds)] if folds else [])
+        job = self.read(job_id)
+        if job.get("resume"):
+            cmd += ["--resume", job["resume"]]
+        return cmd + (["--oof-folds", str(job["folds"])] if job.get("folds") else [])
 
     def wait(self, job_id: str, timeout: float = 600, poll: float = 0.5) -> dict:
         deadline = time.time() + timeout

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .settings import models_dir
@@ -43,3 +44,30 @@ def default_run(root: Path | None = None) -> dict | None:
             if r["id"] == wanted:
                 return r
     return runs[-1] if runs else None
+
+
+def cut_off_runs(root: Path | None = None) -> list[dict]:
+    """Runs that stopped before finishing (killed, crashed, machine restarted) and can be resumed from a checkpoint."""
+    root = Path(root) if root else models_dir()
+    out = []
+    for d in sorted(root.glob("*.partial")) if root.is_dir() else []:
+        state, config = _read_json(d / "checkpoints" / "state.json"), _read_json(d / "config.json")
+        if _still_training(d):
+            continue
+        if state.get("epochs_done") and config.get("train_config"):
+            tc = config["train_config"]
+            out.append({"id": d.name, "path": str(d), "architecture": tc.get("architecture"),
+                        "epochs_done": state["epochs_done"], "epochs": tc.get("epochs") + (tc.get("head_epochs") or 0)})
+    return out
+
+
+OWNER_FILE = "owner.pid"  # the process training a .partial run writes its pid here
+
+
+def _still_training(run_dir: Path) -> bool:
+    try:
+        pid = int((run_dir / OWNER_FILE).read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True

@@ -1,4 +1,6 @@
 import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
+from pathlib import Path
+
 import streamlit as st
 
 from fer_core.charts import history_figure
@@ -6,7 +8,7 @@ from fer_core.errors import DataError
 from fer_core.jobs import ACTIVE, JobStore, eta_seconds, job_rows
 from fer_core.label_views import LABEL_SOURCE_TITLES
 from fer_core.models import ARCHITECTURES
-from fer_core.runs import list_runs
+from fer_core.runs import cut_off_runs, list_runs
 from fer_core.schemes import all_schemes
 from fer_core.settings import models_dir
 from fer_core.sources import available_sources
@@ -93,6 +95,22 @@ with st.expander("New training job", expanded=not store.list()):
             st.success(f"Queued {job_id}. It runs in its own process; you can leave this page.")
         except DataError as exc:
             st.error(f"**Cannot start training.** {exc.message}")
+
+
+cut_off = cut_off_runs()
+if cut_off:
+    with st.expander(f"Cut-off runs that can be resumed ({len(cut_off)})", expanded=True):
+        st.caption("These runs stopped before finishing (killed, crashed, machine restarted). Resuming continues "
+                   "from the last checkpoint with the optimizer and learning-rate schedule where they were.")
+        for run in cut_off:
+            c1, c2 = st.columns([4, 1])
+            c1.markdown(f"`{run['id']}` · {run['architecture']} · epoch {run['epochs_done']}/{run['epochs']}")
+            if c2.button("Resume", key=f"resume_{run['id']}"):
+                try:
+                    job_id = store.submit(TrainConfig.load(Path(run["path"]) / "config.json"), resume=run["path"])
+                    st.success(f"Queued {job_id} to resume `{run['id']}`.")
+                except DataError as exc:
+                    st.error(f"**Cannot resume.** {exc.message}")
 
 
 @st.fragment(run_every=2)

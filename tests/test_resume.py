@@ -15,7 +15,7 @@ class PowerCut(Progress):
             raise RuntimeError("power cut")
 
 
-def test_cut_off_run_resumes_from_its_checkpoint_to_the_full_history(tmp_path, capsys):
+def test_cut_off_run_resumes_from_its_checkpoint_to_the_full_history(tmp_path, capsys, monkeypatch):
     aug = {"hflip": True, "shift": 0.1, "erasing": 0.3, "cutmix": 1.0, "mix_prob": 0.5}
     cfg = TrainConfig(architecture="cnn004", data="demo", epochs=4, batch_size=16, max_steps_per_epoch=4,
                       lr_schedule="cosine", optimizer="sgd", learning_rate=0.01, early_stopping_patience=None,
@@ -25,6 +25,11 @@ def test_cut_off_run_resumes_from_its_checkpoint_to_the_full_history(tmp_path, c
     (partial,) = tmp_path.glob("*.partial")
     state = json.loads((partial / "checkpoints" / "state.json").read_text())
     assert state["epochs_done"] == 2 and len(state["history"]) == 2
+    (partial / "owner.pid").unlink()  # as if the process had died
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    assert main(["runs", "cut-off", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["cut_off_runs"]
+    assert listed == [{"path": str(partial), "architecture": "cnn004", "epochs_done": 2, "epochs": 4}]
 
     assert main(["train", "--resume", str(partial), "--json"]) == 0
     capsys.readouterr()

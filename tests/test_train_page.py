@@ -47,3 +47,36 @@ def test_train_page_rejects_a_missing_dataset_path_clearly(monkeypatch, tmp_path
     at.button[0].click().run()
     assert not at.exception
     assert any("no dataset path given" in e.value for e in at.error)
+
+
+def test_a_cut_off_run_is_offered_for_resume_and_finishes(monkeypatch, tmp_path):
+    import json
+
+    import pytest
+    from fer_core.training.config import TrainConfig
+    from fer_core.training.engine import Progress, train
+
+    class PowerCut(Progress):
+        def epoch(self, epoch, logs):
+            if epoch == 1:
+                raise RuntimeError("power cut")
+
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    cfg = TrainConfig(architecture="cnn004", data="demo", epochs=3, batch_size=16, max_steps_per_epoch=2,
+                      early_stopping_patience=None, run_name="cut")
+    with pytest.raises(RuntimeError):
+        train(cfg, progress=PowerCut(), out_root=tmp_path)
+    (partial,) = tmp_path.glob("*.partial")
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    assert not any(b.label == "Resume" for b in at.button)  # its trainer (this process) is still alive
+    (partial / "owner.pid").unlink()  # the trainer died
+    at.run()
+    assert any(partial.name in m.value and "epoch 1/3" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Resume").click().run()
+    assert not at.exception and any("to resume" in s.value for s in at.success)
+    store = JobStore()
+    job = store.wait(store.list()[0]["id"], timeout=300)
+    assert job["status"] == "completed", store.log_tail(job["id"])
+    record = json.loads((tmp_path / partial.name.removesuffix(".partial") / "run.json").read_text())
+    assert record["epochs_run"] == 3 and any("Resumed" in n for n in record["notes"])

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..atomic import write_text
 from ..errors import DataError
+from ..runs import OWNER_FILE
 from ..settings import models_dir
 from .augment import augment_training_batch
 from .config import TrainConfig
@@ -311,6 +312,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
     run_id = new_run_id(cfg)
     run_dir = out_root / f"{run_id}.partial"
     run_dir.mkdir(parents=True)
+    (run_dir / OWNER_FILE).write_text(str(os.getpid()))  # tells the Train page this run is not cut off
     t0 = time.time()
     keras.utils.set_random_seed(cfg.seed)
     if cfg.mixed_precision:
@@ -336,6 +338,7 @@ def resume(partial_dir: str | Path, progress: Progress | None = None) -> Path:
         raise DataError("this is not a cut-off run with a checkpoint", path=str(run_dir),
                         fix="pass the <run-id>.partial folder of a run that saved at least one epoch")
     t0 = time.time()
+    (run_dir / OWNER_FILE).write_text(str(os.getpid()))
     saved = json.loads((run_dir / "config.json").read_text())
     cfg = TrainConfig.from_dict(saved["train_config"])
     state = json.loads(state_path.read_text())
@@ -421,6 +424,7 @@ def _finish_run(run_dir: Path, cfg: TrainConfig, data, fitted, progress: Progres
     }
     write_text(run_dir / "run.json", json.dumps(record, indent=2))
     shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    (run_dir / OWNER_FILE).unlink(missing_ok=True)
     os.replace(run_dir, final_dir)
     progress.message(f"saved run {final_dir} ({status})")
     return final_dir

@@ -50,7 +50,8 @@ class JobProgress(Progress):
         return self.stop or self._cancel_file().exists()
 
 
-def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | None = None) -> int:
+def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | None = None,
+            resume: str | None = None) -> int:
     job_dir = Path(job_dir)
     store = JobStore(root=job_dir.parent, models_root=Path(out) if out else None)
     job_id = job_dir.name
@@ -63,14 +64,15 @@ def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | No
     progress = JobProgress(store, job_id)
     signal.signal(signal.SIGTERM, lambda *_: setattr(progress, "stop", True))
     store.update(job_id, status="running", pid=os.getpid(), started=_now(), started_at=time.time())
-    from .engine import train
+    from .engine import resume as resume_run, train
     try:
         if oof_folds:
             from ..relabel.oof import out_of_fold
             result = out_of_fold(TrainConfig.load(config_path), oof_folds, progress=progress, out_root=store.models_root)
             store.update(job_id, status="completed", finished=_now(), oof_file=str(result))
         else:
-            run_dir = train(TrainConfig.load(config_path), progress=progress, out_root=store.models_root)
+            run_dir = (resume_run(resume, progress=progress) if resume else
+                       train(TrainConfig.load(config_path), progress=progress, out_root=store.models_root))
             status = "cancelled" if progress.cancelled() else "completed"
             store.update(job_id, status=status, finished=_now(), run_dir=str(run_dir), run_id=run_dir.name)
         code = 0
