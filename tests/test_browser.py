@@ -42,7 +42,8 @@ def app_url(two_runs):
     env = dict(os.environ)
     if (SHARED_DATA / "fer2013.csv.gz").exists():
         env["FER_DATA_DIR"] = str(SHARED_DATA)  # the real FER2013, as a user would configure it
-    log = open(ARTIFACTS.parent / "streamlit-browser-test.log", "w") if ARTIFACTS.parent.exists() else subprocess.DEVNULL
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "streamlit-server.log", "w")  # ignored folder: the server's output, for debugging
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "Home.py"), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
