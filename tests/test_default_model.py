@@ -25,4 +25,4 @@ def test_default_model_accuracy_on_a_real_privatetest_slice(shared_data):
     ds = load_dataset(shared_data / "fer2013.csv.gz").split("PrivateTest")
     probs = predict_probs(load_model(run["path"]), ds.images[:600])
     accuracy = float((probs.argmax(1) == ds.labels[:600]).mean())
-    assert accuracy >= 0.45, accuracy  # far above the 25% majority-class rate
+    assert accuracy >= 0.55, accuracy  # 62% on this slice; far above the 25% majority-class rate
