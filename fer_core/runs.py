@@ -46,14 +46,27 @@ def default_run(root: Path | None = None) -> dict | None:
     return runs[-1] if runs else None
 
 
+CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT = "last.keras"  # model + optimizer state, written every `checkpoint_every` epochs
+STATE = "state.json"  # epochs done and history, written after the checkpoint it belongs to
+
+
+def checkpoint_state(run_dir: Path) -> dict:
+    """The state of a .partial run's last checkpoint ({} when it has none): epochs_done, history, fit_seconds."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CHECKPOINT_DIR / CHECKPOINT).exists():
+        return {}
+    return _read_json(run_dir / CHECKPOINT_DIR / STATE)
+
+
 def cut_off_runs(root: Path | None = None) -> list[dict]:
     """Runs that stopped before finishing (killed, crashed, machine restarted) and can be resumed from a checkpoint."""
     root = Path(root) if root else models_dir()
     out = []
     for d in sorted(root.glob("*.partial")) if root.is_dir() else []:
-        state, config = _read_json(d / "checkpoints" / "state.json"), _read_json(d / "config.json")
         if _still_training(d):
             continue
+        state, config = checkpoint_state(d), _read_json(d / "config.json")
         if state.get("epochs_done") and config.get("train_config"):
             tc = config["train_config"]
             out.append({"id": d.name, "path": str(d), "architecture": tc.get("architecture"),

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from .atomic import write_text
 from .errors import DataError
+from .runs import CHECKPOINT_DIR
 from .settings import models_dir
 
 MANIFEST = "bundle.json"
-RUN_FILES_SKIPPED = {"checkpoints"}
+RUN_FILES_SKIPPED = {CHECKPOINT_DIR}
 
 
 def _sha256(data: bytes) -> str:

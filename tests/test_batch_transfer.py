@@ -5,7 +5,8 @@ import pytest
 
 from fer_core.cli import main
 from fer_core.errors import DataError
-from fer_core.training.batch import find_runs, run_batch, run_name_of
+from fer_core.training.batch import find_runs, run_batch
+from fer_core.training.engine import run_name_of
 from fer_core.training.config import TrainConfig
 from fer_core.transfer import bundle_runs, unbundle_runs
 

@@ -36,7 +36,7 @@ GROUND_TRUTHS = {"labels": "the dataset's labels", "majority": "FERPlus majority
 
 def tta_mode(tta: bool | str | None) -> str:
     """True/False (older callers) or a mode name -> a mode name."""
-    mode = {True: "flip", False: "none", None: "none"}.get(tta, tta) if isinstance(tta, (bool, type(None))) else tta
+    mode = {True: "flip", False: "none", None: "none"}.get(tta, tta)
     if mode not in TTA_MODES:
         raise DataError(f"unknown test-time augmentation '{tta}'", fix=f"use one of {', '.join(TTA_MODES)}")
     return mode
@@ -188,7 +188,7 @@ def evaluation_rows(ds: Dataset, split: str, scheme: str, exclude_leaks: bool, t
 
 def default_ground_truth(label_source: str) -> str:
     """Runs trained on FERPlus votes are scored on FERPlus majority labels (the FERPlus convention)."""
-    return "plurality" if label_source == "plurality" else "majority" if label_source in ("majority", "probability") else "labels"
+    return {"plurality": "plurality", "majority": "majority", "probability": "majority"}.get(label_source, "labels")
 
 
 def with_ground_truth(ds: Dataset, ground_truth: str) -> Dataset:

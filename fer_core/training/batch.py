@@ -6,7 +6,6 @@ already finished are skipped. Runs are recognised by their run_name, so every re
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -16,15 +15,10 @@ import time
 from pathlib import Path
 
 from ..errors import DataError
+from ..runs import checkpoint_state
 from ..settings import models_dir
 from .config import TrainConfig
-
-STAMP_LEN = len("20261123-004500-")  # run ids: <stamp>-<run name>-<4 hex>
-
-
-def run_name_of(run_id: str) -> str:
-    return run_id.removesuffix(".partial")[STAMP_LEN:-5]
-
+from .engine import run_name_of
 
 def find_runs(root: Path, name: str) -> tuple[Path | None, Path | None]:
     """(newest finished run, newest cut-off run with a checkpoint) named `name` under root."""
@@ -33,7 +27,7 @@ def find_runs(root: Path, name: str) -> tuple[Path | None, Path | None]:
         if not d.is_dir() or run_name_of(d.name) != name:
             continue
         if d.name.endswith(".partial"):
-            if (d / "checkpoints" / "state.json").exists():
+            if checkpoint_state(d).get("epochs_done"):
                 partial = d
         elif (d / "model.keras").exists():
             finished = d
@@ -53,14 +47,6 @@ def resolve_runs(entries: list[str], root: Path | None = None) -> list[str]:
             raise DataError(f"no finished run named '{entry}' under {root}", fix="train it first, or give a run folder")
         out.append(str(finished))
     return out
-
-
-def _state(partial: Path) -> dict:
-    try:
-        state = json.loads((partial / "checkpoints" / "state.json").read_text())
-        return {"epochs_done": state["epochs_done"]}
-    except (OSError, ValueError, KeyError):
-        return {}
 
 
 def run_batch(recipes: list[str], budget_s: float, out_root: Path | None = None) -> list[dict]:
@@ -101,5 +87,5 @@ def run_batch(recipes: list[str], budget_s: float, out_root: Path | None = None)
         status = "finished" if finished else "cut off (resume with the same command)" if code is None else f"failed (exit {code})"
         report.append({**entry, "status": status, "seconds": round(time.time() - started, 1),
                        "run": str(finished or partial) if (finished or partial) else None,
-                       **(_state(partial) if partial and not finished else {})})
+                       **({"epochs_done": checkpoint_state(partial)["epochs_done"]} if partial and not finished else {})})
     return report

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..atomic import write_text
 from ..errors import DataError
-from ..runs import OWNER_FILE
+from ..runs import CHECKPOINT, CHECKPOINT_DIR, OWNER_FILE, STATE, checkpoint_state
 from ..settings import models_dir
 from .augment import augment_training_batch
 from .config import TrainConfig
@@ -74,11 +74,24 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
+RUN_STAMP = "%Y%m%d-%H%M%S"  # run ids: <stamp>-<run name>-<4 hex>
+
+
+def run_name_of(run_id: str) -> str:
+    """The run name inside a run id (the reverse of new_run_id), with or without the .partial suffix."""
+    return run_id.removesuffix(".partial")[len("YYYYmmdd-HHMMSS-"):-5]
+
+
 def new_run_id(cfg: TrainConfig) -> str:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now().strftime(RUN_STAMP)
     name = cfg.run_name or cfg.architecture
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40]
     return f"{stamp}-{safe}-{uuid.uuid4().hex[:4]}"
+
+
+def steps_per_epoch(n_images: int, cfg: TrainConfig) -> int:
+    n = -(-n_images // cfg.batch_size)
+    return min(n, cfg.max_steps_per_epoch) if cfg.max_steps_per_epoch else n
 
 
 def _batches(images, targets, weights, cfg: TrainConfig, first_epoch: int = 0):
@@ -87,7 +100,7 @@ def _batches(images, targets, weights, cfg: TrainConfig, first_epoch: int = 0):
     import keras
 
     augment_cfg = cfg.augment if cfg.augment_enabled else None
-    batch_size, seed, max_steps = cfg.batch_size, cfg.seed, cfg.max_steps_per_epoch
+    batch_size, seed = cfg.batch_size, cfg.seed
     workers = max(int(cfg.data_workers or 1), 1)
 
     class AugmentedBatches(keras.utils.PyDataset):
@@ -100,8 +113,7 @@ def _batches(images, targets, weights, cfg: TrainConfig, first_epoch: int = 0):
             return np.random.default_rng([seed, self.epoch]).permutation(len(images))
 
         def __len__(self):
-            n = -(-len(images) // batch_size)
-            return min(n, max_steps) if max_steps else n
+            return steps_per_epoch(len(images), cfg)
 
         def __getitem__(self, i):
             rows = self.order[i * batch_size:(i + 1) * batch_size]
@@ -131,10 +143,6 @@ def _optimizer(cfg: TrainConfig, total_steps: int):
     return keras.optimizers.Adam(lr, weight_decay=decay)
 
 
-CHECKPOINT = "last.keras"  # model + optimizer state, written every `checkpoint_every` epochs
-STATE = "state.json"  # epochs done and history, written after the checkpoint it belongs to
-
-
 def _callbacks(cfg: TrainConfig, progress: Progress, run_dir: Path, history_rows: list[dict], fit_clock: dict):
     import keras
 
@@ -162,7 +170,7 @@ def _callbacks(cfg: TrainConfig, progress: Progress, run_dir: Path, history_rows
         def on_epoch_end(self, epoch, logs=None):
             if (epoch + 1) % max(cfg.checkpoint_every, 1) and not self.model.stop_training:
                 return
-            folder = run_dir / "checkpoints"
+            folder = run_dir / CHECKPOINT_DIR
             folder.mkdir(exist_ok=True)
             tmp = folder / f"tmp-{CHECKPOINT}"
             self.model.save(tmp)
@@ -280,7 +288,7 @@ def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, 
     collect = Collect()
     phases = _phases(cfg)
     total_epochs = sum(p[1] for p in phases)
-    steps = len(_batches(train.images, train.targets, weights, cfg))
+    steps = steps_per_epoch(len(train.images), cfg)
     collect.start(total_epochs, steps)
     fit_clock = {"before": resume["fit_seconds"] if resume else 0.0, "start": time.time()}
     phase_end = 0
@@ -333,24 +341,23 @@ def resume(partial_dir: str | Path, progress: Progress | None = None) -> Path:
 
     progress = progress or PrintProgress()
     run_dir = Path(partial_dir)
-    state_path, ckpt = run_dir / "checkpoints" / STATE, run_dir / "checkpoints" / CHECKPOINT
-    if not run_dir.name.endswith(".partial") or not state_path.exists() or not ckpt.exists():
+    state = checkpoint_state(run_dir) if run_dir.name.endswith(".partial") else {}
+    if not state.get("epochs_done"):
         raise DataError("this is not a cut-off run with a checkpoint", path=str(run_dir),
                         fix="pass the <run-id>.partial folder of a run that saved at least one epoch")
     t0 = time.time()
     (run_dir / OWNER_FILE).write_text(str(os.getpid()))
     saved = json.loads((run_dir / "config.json").read_text())
     cfg = TrainConfig.from_dict(saved["train_config"])
-    state = json.loads(state_path.read_text())
     keras.utils.set_random_seed(cfg.seed + state["epochs_done"])
     if cfg.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     data = prepare(cfg)
-    _distil(cfg, data, progress)
     if data.data_version != saved["data_version"]:
         raise DataError(f"the data changed since the run started ({saved['data_version']} -> {data.data_version})",
                         path=cfg.data, fix="resume with the dataset the run was started on")
-    state["model"] = keras.saving.load_model(ckpt)
+    _distil(cfg, data, progress)
+    state["model"] = keras.saving.load_model(run_dir / CHECKPOINT_DIR / CHECKPOINT)
     fitted = fit_model(cfg, data.train, data.val, len(data.class_names), progress, run_dir, resume=state)
     earlier = state.get("fit_seconds", 0.0)  # the cut-off process's training time counts too
     return _finish_run(run_dir, cfg, data, fitted, progress, earlier + time.time() - t0, resumed_after=state["epochs_done"])
@@ -423,7 +430,7 @@ def _finish_run(run_dir: Path, cfg: TrainConfig, data, fitted, progress: Progres
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
     }
     write_text(run_dir / "run.json", json.dumps(record, indent=2))
-    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    shutil.rmtree(run_dir / CHECKPOINT_DIR, ignore_errors=True)
     (run_dir / OWNER_FILE).unlink(missing_ok=True)
     os.replace(run_dir, final_dir)
     progress.message(f"saved run {final_dir} ({status})")
