@@ -85,7 +85,8 @@ def ranking_from_oof(path: str, version: str, _project):
 
 @st.cache_resource(show_spinner="Ranking images by likely label error…", max_entries=2)
 def ranking_for(run_path: str, version: str, _ds):
-    from fer_core.evaluation.evaluate import load_model, predict_probs, run_record
+    from fer_core.evaluation.evaluate import load_model, run_record
+    from fer_core.prediction import predict_probs
     from fer_core.relabel.label_issues import rank_label_issues
     from fer_core.schemes import map_labels
     rec = run_record(run_path)

@@ -6,8 +6,9 @@ from fer_core.charts import confusion_figure, curves_figure, per_class_f1_figure
 from fer_core.errors import DataError
 from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1,
                                          summary_table)
-from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS, TTA_MODES, evaluate
+from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS, evaluate
 from fer_core.imaging import upscale
+from fer_core.prediction import TTA_MODES
 from fer_core.runs import list_runs
 from fer_core.sources import available_sources
 from fer_core.ui import load, show_data_error

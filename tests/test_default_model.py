@@ -19,7 +19,8 @@ def test_default_run_is_complete_and_small():
 
 
 def test_default_model_accuracy_on_a_real_privatetest_slice(shared_data):
-    from fer_core.evaluation.evaluate import load_model, predict_probs
+    from fer_core.evaluation.evaluate import load_model
+    from fer_core.prediction import predict_probs
     from fer_core.loading import load_dataset
     run = default_run(MODELS)
     ds = load_dataset(shared_data / "fer2013.csv.gz").split("PrivateTest")

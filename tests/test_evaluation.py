@@ -105,7 +105,7 @@ def test_cross_dataset_reports_unmapped_classes(two_runs, shared_data):
 
 def test_tta_views_are_the_image_its_mirror_and_edge_padded_shifts():
     import numpy as np
-    from fer_core.evaluation.evaluate import tta_mode, tta_views
+    from fer_core.prediction import tta_mode, tta_views
     x = np.arange(2 * 48 * 48, dtype=np.float32).reshape(2, 48, 48, 1)
     assert tta_mode(True) == "flip" and tta_mode(False) == "none"
     assert len(list(tta_views(x, "none"))) == 1

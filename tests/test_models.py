@@ -50,7 +50,7 @@ def test_two_training_steps_then_reload(arch, tmp_path):
     assert {"accuracy", "macro_f1", "per_class", "confusion_matrix"} <= set(metrics["test"])
     model = keras.saving.load_model(run / "model.keras", safe_mode=True)
     from fer_core.training.data import prepare
-    from fer_core.training.engine import predict_probs
+    from fer_core.prediction import predict_probs
     data = prepare(TrainConfig.load(run / "config.json").resolved())
     acc = float((predict_probs(model, data.test.images).argmax(1) == data.test.labels).mean())
     assert acc == pytest.approx(metrics["test"]["accuracy"])

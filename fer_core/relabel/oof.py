@@ -13,10 +13,11 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from ..atomic import atomic_path
+from ..prediction import predict_probs
 from ..settings import models_dir
 from ..training.config import TrainConfig
 from ..training.data import SplitArrays, prepare
-from ..training.engine import PrintProgress, Progress, fit_model, predict_probs
+from ..training.engine import PrintProgress, Progress, fit_model
 
 
 def oof_dir(root: Path | None = None) -> Path:

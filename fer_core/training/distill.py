@@ -17,8 +17,8 @@ from ..errors import DataError
 def teacher_probabilities(run_dirs: list[str], images: np.ndarray, class_names, batch_size: int = 256) -> np.ndarray:
     import keras
     from .. import models  # noqa: F401  (registers custom layers)
+    from ..prediction import predict_probs
     total = np.zeros((len(images), len(class_names)), np.float64)
-    x = images[..., None].astype(np.float32)
     for run in run_dirs:
         run = Path(run)
         try:
@@ -30,9 +30,8 @@ def teacher_probabilities(run_dirs: list[str], images: np.ndarray, class_names, 
         if list(names) != list(class_names):
             raise DataError(f"teacher predicts {names}, the student {list(class_names)}", path=str(run),
                             fix="distil from runs trained on the same label scheme")
-        for view in (x, x[:, :, ::-1]):
-            total += np.asarray(model.predict(view, batch_size=batch_size, verbose=0), np.float64)
-    return (total / (2 * len(run_dirs))).astype(np.float32)
+        total += predict_probs(model, images, tta="flip", batch_size=batch_size)
+    return (total / len(run_dirs)).astype(np.float32)
 
 
 def blend_targets(targets: np.ndarray, teacher: np.ndarray, weight: float, temperature: float = 1.0) -> np.ndarray:

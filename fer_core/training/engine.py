@@ -21,6 +21,7 @@ import numpy as np
 
 from ..atomic import write_text
 from ..errors import DataError
+from ..prediction import predict_probs
 from ..runs import CHECKPOINT, CHECKPOINT_DIR, OWNER_FILE, STATE, checkpoint_state
 from ..settings import models_dir
 from .augment import augment_training_batch
@@ -218,10 +219,6 @@ def device_description() -> dict:
         device = f"unknown ({exc})"
     return {"backend": backend, "device": device, "keras": keras.__version__, "python": platform.python_version(),
             "host": platform.node(), "cpu_count": os.cpu_count()}
-
-
-def predict_probs(model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    return np.asarray(model.predict(images[..., None].astype(np.float32), batch_size=batch_size, verbose=0))
 
 
 def save_inference_model(model, path: Path) -> None:
