@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import backbones, cnns, resnets
+from . import backbones, cnns, efficient, resnets
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ ARCHITECTURES = {a.name: a for a in (
     Architecture("cnn002", "CNN, 4 blocks 64→512 (seed 002)", cnns.build_cnn002, 48, 1e-3, 64),
     Architecture("cnn004", "CNN, 4 conv stages + 2 dense (seed 004)", cnns.build_cnn004, 48, 1e-3, 64),
     Architecture("resnet18", "ResNet-18 for 48x48 (ensemble member)", resnets.build_resnet18, 48, 1e-3, 64),
+    Architecture("fernet", "FERNet: residual 3x3 CNN 16→128 + SE (CPU default)", efficient.build_fernet, 48, 0.05, 64),
+    Architecture("fernet_sep", "FERNet, depthwise-separable variant", efficient.build_fernet_sep, 48, 1e-3, 64),
     Architecture("compact", "Compact CNN, 7 convs + GAP (default-model student)", cnns.build_compact, 48, 1e-3, 64),
 )}
 
