@@ -6,7 +6,7 @@ PORT ?= 8501
 # Real data beside the checkout is used when present; otherwise the app opens its built-in demo.
 DATA_DIR ?= $(if $(wildcard ../shared/data/fer2013.csv.gz),$(abspath ../shared/data),)
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run test test-fast lint bench clean
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,12 @@ run: install
 test: install
 	$(PY) -m pytest
 
+# The layers a change usually touches, in minutes: unit, processes (CLI, jobs) and AppTest of every page.
 test-fast: install
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "(unit or processes or app) and not slow"
+
+lint: install
+	$(VENV)/bin/ruff check .
 
 bench: install
 	$(PY) bench/train_throughput.py --archs cnn004,cnn002,cbam5cnn

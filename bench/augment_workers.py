@@ -26,15 +26,16 @@ RECIPE = Path(__file__).resolve().parent.parent / "gpu" / "recipes" / "02-resnet
 def images_for_bench(n: int) -> tuple[np.ndarray, str]:
     shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "fer2013.csv.gz"
     if shared.exists():
-        from fer_core.loading import load_dataset
+        from fer_core.data.loading import load_dataset
         return load_dataset(shared).images[:n], "FER2013 Training"
     return np.random.default_rng(0).integers(0, 256, (n, 48, 48), dtype=np.uint8), "random pixels"
 
 
 def measure(images, targets, cfg, threads: int, batches: int) -> float:
     from concurrent.futures import ThreadPoolExecutor
-    from fer_core.training.engine import _batches
-    seq = _batches(images, targets, np.ones(len(images), np.float32), cfg)
+
+    from fer_core.training.batches import training_batches
+    seq = training_batches(images, targets, np.ones(len(images), np.float32), cfg)
     n = min(batches, len(seq))
     start = time.perf_counter()
     if threads == 1:
@@ -65,7 +66,7 @@ def main() -> None:
     base = rows[0]["batches_per_s"]
     for r in rows:
         r["ratio_vs_1_thread"] = round(r["batches_per_s"] / base, 2)
-    result = {"what": "augment_training_batch via the trainer's PyDataset", "augment": cfg.augment,
+    result = {"what": "augment_training_batch via the trainer's PyDataset", "augment": cfg.augment_dict(),
               "batch": args.batch, "images": source, "cpu_count": os.cpu_count(), "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import streamlit_webrtc  # noqa: F401,E402  (before TensorFlow)
-
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+import streamlit_webrtc  # noqa: F401,E402  (before TensorFlow)
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
@@ -30,8 +29,8 @@ def paste(face: np.ndarray) -> np.ndarray:
 
 def face_frame() -> np.ndarray:
     """The first CK+ face the Haar cascade finds, pasted into a 640x480 frame."""
+    from fer_core.data.loading import load_dataset
     from fer_core.live.detect import FaceDetector
-    from fer_core.loading import load_dataset
     ck = SHARED / "ckplus" / "ckplus.csv.gz"
     if not ck.exists():
         raise SystemExit(f"needs CK+ at {ck} for a real face")
@@ -50,13 +49,13 @@ def stats(values) -> dict:
 
 def main():
     from fer_core.live.pipeline import LivePipeline, LiveSettings
-    from fer_core.runs import default_run
+    from fer_core.runs.store import default_run
     parser = argparse.ArgumentParser()
     parser.add_argument("--run")
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "live.json"))
     args = parser.parse_args()
-    run = args.run or default_run()["path"]
+    run = args.run or default_run().path
     frame = face_frame()
     pipe = LivePipeline(run, LiveSettings(show_timings=False, smoothing=1.0))
     report = {"run": Path(run).name, "frame": "640x480, one 200 px CK+ face", "frames": args.frames, "modes": {}}

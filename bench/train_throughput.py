@@ -24,14 +24,15 @@ FER2013_TRAIN = 28709
 
 def measure(arch: str, steps: int, batch: int, augment: bool) -> dict:
     import keras
+
     from fer_core.models import ARCHITECTURES, build_model
     from fer_core.training.augment import augment_batch
-    from fer_core.training.config import default_augment
+    from fer_core.training.config import AugmentConfig
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (batch * steps, 48, 48), dtype=np.uint8)
     targets = np.eye(7, dtype=np.float32)[rng.integers(0, 7, batch * steps)]
-    cfg = default_augment() if augment else None
+    cfg = AugmentConfig().as_dict() if augment else None
 
     class Batches(keras.utils.PyDataset):
         def __len__(self):
@@ -52,7 +53,7 @@ def measure(arch: str, steps: int, batch: int, augment: bool) -> dict:
     seconds = time.perf_counter() - t
     aug_t = time.perf_counter()
     for _ in range(steps):
-        augment_batch(images[:batch], rng, default_augment())
+        augment_batch(images[:batch], rng, AugmentConfig().as_dict())
     aug_per_batch = (time.perf_counter() - aug_t) / steps
     ips = steps * batch / seconds
     return {"architecture": arch, "parameters": int(model.count_params()), "input_size": ARCHITECTURES[arch].input_size,
@@ -70,7 +71,7 @@ def main():
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--out")
     args = parser.parse_args()
-    from fer_core.training.engine import device_description
+    from fer_core.training.environment import device_description
     results = [measure(a, args.steps, args.batch, not args.no_augment) for a in args.archs.split(",")]
     base = next((r for r in results if r["architecture"] == "cnn004"), results[0])
     for r in results:

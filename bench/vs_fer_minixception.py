@@ -41,11 +41,12 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/vs_fer_minixception.json")
     args = parser.parse_args()
     import keras
-    from fer_core.evaluation.evaluate import load_model
-    from fer_core.loading import load_dataset
-    from fer_core.runs import default_run
 
-    run = args.run or default_run(Path(__file__).resolve().parent.parent / "models")["path"]
+    from fer_core.data.loading import load_dataset
+    from fer_core.runs.loader import load_model
+    from fer_core.runs.store import default_run
+
+    run = args.run or default_run(Path(__file__).resolve().parent.parent / "models").path
     ours = load_model(run)
     mini = keras.saving.load_model(args.minixception, compile=False)
     size = mini.input_shape[1]

@@ -1,5 +1,9 @@
+import os
 import sys
 
-from .cli import main
+# TensorFlow's C++ start-up chatter (CPU feature notes, absl banners) hides the one line that matters.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from fer_core.cli import main  # noqa: E402
 
 sys.exit(main())

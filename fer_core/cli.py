@@ -5,7 +5,8 @@ import argparse
 import json
 import sys
 
-from .errors import DataError
+from fer_core.data.ferplus import GROUND_TRUTHS
+from fer_core.errors import ConfigError, FerStudioError
 
 
 def format_facts(facts: dict, indent: int = 0) -> str:
@@ -26,8 +27,8 @@ def format_facts(facts: dict, indent: int = 0) -> str:
 
 
 def _data_info(args) -> dict:
-    from .loading import load_dataset
-    from .report import dataset_facts
+    from fer_core.data.loading import load_dataset
+    from fer_core.data.report import dataset_facts
     ds = load_dataset(args.path)
     if args.scheme:
         ds = ds.in_scheme(args.scheme)
@@ -35,16 +36,16 @@ def _data_info(args) -> dict:
 
 
 def _data_check(args) -> dict:
-    from .loading import load_dataset
-    from .quality import analyse
-    from .report import quality_facts
+    from fer_core.data.loading import load_dataset
+    from fer_core.data.quality import analyse
+    from fer_core.data.report import quality_facts
     ds = load_dataset(args.path)
     return {"name": ds.name, "version": ds.version, **quality_facts(analyse(ds), ds)}
 
 
 def _data_pack(args) -> dict:
-    from .loading import load_dataset
-    from .pack import write_pack
+    from fer_core.data.loading import load_dataset
+    from fer_core.data.pack import write_pack
     splits = [s for s in (args.splits or "").split(",") if s] or None
     return {"pack": args.out, **write_pack(load_dataset(args.path), args.out, quality=args.quality, splits=splits)}
 
@@ -55,7 +56,7 @@ def _parse_settings(pairs: list[str]) -> dict:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise DataError(f"--set expects key=value, got '{pair}'", fix="e.g. --set epochs=120 --set optimizer=sgd")
+            raise ConfigError(f"--set expects key=value, got '{pair}'", fix="e.g. --set epochs=120 --set optimizer=sgd")
         try:
             out[key] = json.loads(value)
         except ValueError:
@@ -65,60 +66,50 @@ def _parse_settings(pairs: list[str]) -> dict:
 
 def _train(args) -> dict:
     if args.job_dir:
-        from .training.worker import run_job
+        from fer_core.jobs.worker import run_job
         raise SystemExit(run_job(args.config, args.job_dir, args.out, args.oof_folds, resume=args.resume))
-    from .training.config import TrainConfig
-    from .training.engine import resume, train
+    from fer_core.runs.layout import RECORD
+    from fer_core.training.config import TrainConfig
+    from fer_core.training.lifecycle import resume, train
     if args.resume:
         run_dir = resume(args.resume)
-        return {"run_dir": str(run_dir), **json.loads((run_dir / "run.json").read_text())}
-    if args.config:
-        cfg = TrainConfig.load(args.config)
-    else:
-        cfg = TrainConfig(architecture=args.arch, data=args.data, epochs=args.epochs)
-    overrides = {k: v for k, v in (("epochs", args.epochs_override), ("max_train_images", args.max_train_images),
+        return {"run_dir": str(run_dir), **json.loads((run_dir / RECORD).read_text())}
+    cfg = TrainConfig.load(args.config) if args.config else TrainConfig.for_data(args.data or "demo")
+    overrides = {k: v for k, v in (("architecture", args.arch), ("data", args.data), ("epochs", args.epochs),
+                                    ("epochs", args.epochs_override), ("max_train_images", args.max_train_images),
                                     ("max_steps_per_epoch", args.max_steps)) if v is not None}
-    for key, value in _parse_settings(args.set or []).items():
-        head, _, sub_key = key.partition(".")
-        if sub_key:  # a key inside a dict field, e.g. augment.mixup
-            current = overrides.get(head, getattr(cfg, head, None))
-            if not isinstance(current, dict):
-                raise DataError(f"'{head}' is not a settings group", fix="dotted keys work for augment.<name> only")
-            overrides[head] = {**current, sub_key: value}
-        else:
-            overrides[key] = value
-    if overrides:
-        cfg = TrainConfig.from_dict({**cfg.__dict__, **overrides})
+    overrides.update(_parse_settings(args.set or []))
+    cfg = cfg.with_overrides(overrides).validate()  # before any data loads
     if args.oof_folds:
-        from .relabel.oof import out_of_fold
+        from fer_core.relabel.oof import out_of_fold
         return {"oof_file": str(out_of_fold(cfg, args.oof_folds, out_root=args.out))}
     run_dir = train(cfg, out_root=args.out)
-    return {"run_dir": str(run_dir), **json.loads((run_dir / "run.json").read_text())}
+    return {"run_dir": str(run_dir), **json.loads((run_dir / RECORD).read_text())}
 
 
 def _train_batch(args) -> dict:
-    from .training.batch import run_batch
+    from fer_core.training.batch import run_batch
     return {"recipes": run_batch(args.recipes, args.budget, args.out)}
 
 
 def _runs_bundle(args) -> dict:
-    from .transfer import bundle_runs
+    from fer_core.runs.transfer import bundle_runs
     return bundle_runs(args.runs, args.out, args.part_mb)
 
 
 def _runs_unbundle(args) -> dict:
-    from .transfer import unbundle_runs
+    from fer_core.runs.transfer import unbundle_runs
     return {"runs": [str(p) for p in unbundle_runs(args.folders, args.into)]}
 
 
 def _runs_cut_off(args) -> dict:
-    from .runs import cut_off_runs
+    from fer_core.runs.store import cut_off_runs
     return {"cut_off_runs": [{k: r[k] for k in ("path", "architecture", "epochs_done", "epochs")} for r in cut_off_runs()],
             "resume_with": "python -m fer_core train --resume PATH"}
 
 
 def _jobs(args) -> dict:
-    from .jobs import JobStore
+    from fer_core.jobs.store import JobStore
     store = JobStore()
     if args.cancel:
         return store.cancel(args.cancel)
@@ -127,11 +118,11 @@ def _jobs(args) -> dict:
 
 
 def _evaluate(args) -> dict | str:
-    from .evaluation.evaluate import evaluate
+    from fer_core.evaluation.evaluate import evaluate
     ev = evaluate(args.runs, data=args.data, split=args.split, tta=args.tta, exclude_leaks=args.exclude_leaks,
                   latency=not args.no_latency, ground_truth=args.ground_truth)
     if args.markdown:
-        from .evaluation.results_table import HEADER, markdown_row
+        from fer_core.evaluation.results_table import HEADER, markdown_row
         return HEADER + "\n" + markdown_row(ev, args.runs, args.data)
     return {"summary": ev.summary_row(), "unmapped_classes_left_out": ev.unmapped, **ev.to_json()}
 
@@ -159,9 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     pack.set_defaults(func=_data_pack)
     train = sub.add_parser("train", help="train a model (writes models/<run-id>/)")
     train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json to reproduce it)")
-    train.add_argument("--arch", default="cnn004", help="architecture when no --config is given")
-    train.add_argument("--data", default="demo", help="dataset when no --config is given")
-    train.add_argument("--epochs", type=int, default=30, help="epochs when no --config is given")
+    train.add_argument("--arch", help="architecture (default: the config's, else TrainConfig's)")
+    train.add_argument("--data", help="dataset path or 'demo' (default: the config's, else 'demo')")
+    train.add_argument("--epochs", type=int, help="epochs (default: the config's, else TrainConfig's)")
     train.add_argument("--set-epochs", dest="epochs_override", type=int, help="override the config's epochs")
     train.add_argument("--max-train-images", type=int)
     train.add_argument("--max-steps", type=int, help="cap steps per epoch")
@@ -182,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift10"],
                     help="test-time augmentation: flip (image + mirror; the default when given alone) or shift10 "
                          "(+ 2-px shifts, 10 views)")
-    ev.add_argument("--ground-truth", choices=["labels", "majority", "plurality"],
+    ev.add_argument("--ground-truth", choices=list(GROUND_TRUTHS),
                     help="labels to score against: the dataset's, or FERPlus majority/plurality votes "
                          "(default: majority for runs trained on FERPlus votes, else labels)")
     ev.add_argument("--exclude-leaks", action="store_true", help="leave out test images that also occur in Training")
@@ -223,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         facts = args.func(args)
-    except DataError as exc:
+    except FerStudioError as exc:  # every kind (data, config, run, store, cancelled): one line, exit 2
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     if isinstance(facts, str):  # already formatted (e.g. evaluate --markdown)

@@ -1,17 +1,15 @@
-import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
 import numpy as np
 import streamlit as st
 
-from fer_core.agreement import ferplus_cross_table
-from fer_core.charts import balance_figure, confusion_figure
-from fer_core.imaging import upscale
-from fer_core.label_views import apply_view, label_views
-from fer_core.report import dataset_facts
-from fer_core.schemes import UNMAPPED
-from fer_core.stats import class_balance, class_weight_table
-from fer_core.ui import cached_quality, dataset_picker, demo_banner
+from fer_core.data.agreement import ferplus_cross_table
+from fer_core.app.charts import balance_figure, confusion_figure
+from fer_core.app.imaging import upscale
+from fer_core.data.label_views import apply_view, label_views
+from fer_core.data.report import dataset_facts
+from fer_core.data.schemes import UNMAPPED
+from fer_core.data.report import class_balance, class_weight_table
+from fer_core.app.ui import cached_quality, dataset_picker, demo_banner
 
-st.set_page_config(page_title="Dataset · FER Studio", page_icon="📊", layout="wide")
 st.title("Dataset")
 
 base = dataset_picker()

@@ -1,25 +1,23 @@
-import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
 import uuid
 
 import numpy as np
 import plotly.express as px
 import streamlit as st
 
-from fer_core.charts import confusion_figure
-from fer_core.errors import DataError
-from fer_core.ferplus import VOTE_COLUMNS
-from fer_core.imaging import upscale
-from fer_core.jobs import JobStore
+from fer_core.app.charts import confusion_figure
+from fer_core.errors import FerStudioError
+from fer_core.data.ferplus import VOTE_COLUMNS
+from fer_core.app.imaging import upscale
+from fer_core.jobs.store import JobStore
 from fer_core.models import ARCHITECTURES
 from fer_core.relabel.oof import list_oof, load_oof, oof_data_version
 from fer_core.relabel.project import KEYS, QueueFilter, RelabelProject, projects_dir
-from fer_core.relabel.store import StoreError
-from fer_core.runs import list_runs
-from fer_core.schemes import UNMAPPED
+from fer_core.errors import StoreError
+from fer_core.runs.store import usable_runs
+from fer_core.data.schemes import UNMAPPED
 from fer_core.training.config import TrainConfig
-from fer_core.ui import cached_quality, dataset_picker, demo_banner, show_data_error
+from fer_core.app.ui import cached_quality, dataset_picker, demo_banner, show_error
 
-st.set_page_config(page_title="Relabel · FER Studio", page_icon="🏷️", layout="wide")
 st.title("Relabel")
 
 ds = dataset_picker(key="relabel")
@@ -39,7 +37,7 @@ def open_project(name: str, version: str, folder: str, _ds) -> RelabelProject:
 
 try:
     project = open_project(project_name, ds.version, str(projects_dir()), ds)
-except (DataError, StoreError) as exc:
+except FerStudioError as exc:
     st.error(f"**Cannot open the project.** {exc}")
     st.stop()
 demo_banner(ds)
@@ -52,13 +50,14 @@ with st.sidebar.expander("Queue", expanded=True):
     unlabelled = st.checkbox("Unlabelled by me only", True, key="q_unlabelled")
     disagree = st.checkbox("FER2013 ≠ FERPlus majority", key="q_disagree", disabled=ds.votes is None)
     dup_leaks = st.checkbox("Duplicates and leaks", key="q_dups")
-    runs = list_runs()
+    runs = {r.id: r for r in usable_runs()}
+    own = [r for r in runs.values() if r.data_version == ds.version]  # ranking needs the run's own training data
     oofs = [f for f in list_oof() if oof_data_version(f) == ds.version]
-    rank_options = ["(none)"] + [f"out-of-fold: {f.stem}" for f in oofs] + [f"run: {r['id']}" for r in runs]
+    rank_options = ["(none)"] + [f"out-of-fold: {f.stem}" for f in oofs] + [f"run: {r.id}" for r in own]
     rank_run = st.selectbox("Rank by likely label error", rank_options, key="q_rank",
                             help="Out-of-fold probabilities (computed below) are the honest choice; a run's own "
                                  "predictions on its training images are optimistic.")
-    predict_run = st.selectbox("Show a model's prediction", ["(none)"] + [r["id"] for r in runs], key="q_predict")
+    predict_run = st.selectbox("Show a model's prediction", ["(none)"] + list(runs), key="q_predict")
     with st.expander("Compute out-of-fold probabilities"):
         oof_arch = st.selectbox("Architecture", list(ARCHITECTURES), index=list(ARCHITECTURES).index("cnn004"),
                                 key="oof_arch")
@@ -84,17 +83,9 @@ def ranking_from_oof(path: str, version: str, _project):
 
 
 @st.cache_resource(show_spinner="Ranking images by likely label error…", max_entries=2)
-def ranking_for(run_path: str, version: str, _ds):
-    from fer_core.evaluation.evaluate import load_model, run_record
-    from fer_core.prediction import predict_probs
-    from fer_core.relabel.label_issues import rank_label_issues
-    from fer_core.schemes import map_labels
-    rec = run_record(run_path)
-    labels = map_labels(_ds.labels, _ds.scheme, rec["scheme"])
-    known = np.flatnonzero(labels != UNMAPPED)
-    probs = predict_probs(load_model(run_path), _ds.images[known])
-    order, flagged = rank_label_issues(labels[known], probs)
-    return known[order], int(flagged.sum())
+def ranking_for(run_id: str, version: str, _ds):
+    from fer_core.relabel.label_issues import rank_by_run
+    return rank_by_run(runs[run_id], _ds)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=2)
@@ -108,7 +99,7 @@ if rank_run.startswith("out-of-fold: "):
     ranking, n_flagged = ranking_from_oof(str(oofs[rank_options.index(rank_run) - 1]), ds.version, project)
     st.sidebar.caption(f"{n_flagged:,} images flagged as likely label errors (listed first).")
 elif rank_run.startswith("run: "):
-    ranking, n_flagged = ranking_for(runs[[r["id"] for r in runs].index(rank_run[5:])]["path"], ds.version, ds)
+    ranking, n_flagged = ranking_for(rank_run[5:], ds.version, ds)
     st.sidebar.caption(f"{n_flagged:,} images flagged as likely label errors (listed first). Predictions on the run's "
                        "own training images are optimistic; out-of-fold probabilities are better.")
 
@@ -177,7 +168,7 @@ with tab_label:
                 fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10))
                 st.plotly_chart(fig, key="votes")
             if predict_run != "(none)":
-                clf = model_for(runs[[r["id"] for r in runs].index(predict_run)]["path"])
+                clf = model_for(str(runs[predict_run].path))
                 probs = clf.predict(ds.images[row][None])[0]
                 top = np.argsort(-probs)[:3]
                 st.markdown(f"Model `{predict_run[:40]}`: " + ", ".join(
@@ -233,13 +224,13 @@ with tab_export:
             path = project.export(folder, policy, annotator, images)
             st.success(f"Exported `{path}` (+ `.meta.json`). Train on it: choose 'Other path…' on the Train page "
                        f"and scheme fer2024, or `python -m fer_core data info {path}`.")
-        except (DataError, StoreError, OSError) as exc:
+        except (FerStudioError, OSError) as exc:
             st.error(f"Export failed: {exc}")
     path = st.text_input("Import a previous export (CSV path)", key="import_path")
     if st.button("Import", key="import_btn") and path:
         try:
             st.success(f"Imported {project.import_export(path):,} labels.")
-        except DataError as exc:
-            show_data_error(exc)
+        except FerStudioError as exc:
+            show_error(exc)
         except StoreError as exc:
             st.error(str(exc))

@@ -1,67 +1,70 @@
-import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
 from pathlib import Path
 
 import streamlit as st
 
-from fer_core.charts import history_figure
-from fer_core.errors import DataError
-from fer_core.jobs import ACTIVE, JobStore, eta_seconds, job_rows
-from fer_core.label_views import LABEL_SOURCE_TITLES
+from fer_core.app.charts import history_figure
+from fer_core.errors import DataError, FerStudioError
+from fer_core.jobs.store import ACTIVE, JobStore, eta_seconds, job_rows
+from fer_core.data.label_views import LABEL_SOURCE_TITLES
 from fer_core.models import ARCHITECTURES
-from fer_core.runs import cut_off_runs, list_runs
-from fer_core.schemes import all_schemes
+from fer_core.runs.store import cut_off_runs, usable_runs
+from fer_core.data.schemes import all_schemes
+from fer_core.runs.layout import CONFIG
 from fer_core.settings import models_dir
-from fer_core.sources import available_sources
-from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig, default_augment
-from fer_core.ui import link_to_page
+from fer_core.data.sources import available_sources
+from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
+from fer_core.app.ui import link_to_page
 
-st.set_page_config(page_title="Train · FER Studio", page_icon="🏋️", layout="wide")
 st.title("Train")
 store = JobStore()
+sources = available_sources()
+# Every default on this form comes from TrainConfig, for the first dataset offered (the demo has its own).
+D = TrainConfig.for_data(sources[0].path if sources else "demo")
 
 with st.expander("New training job", expanded=not store.list()):
     arch_titles = {a.title: a for a in ARCHITECTURES.values()}
-    arch = arch_titles[st.selectbox("Architecture", list(arch_titles), index=len(arch_titles) - 1)]
-    sources = available_sources()
+    arch = arch_titles[st.selectbox("Architecture", list(arch_titles),
+                                    index=list(ARCHITECTURES).index(D.architecture))]
     with st.form("train_form"):
         c1, c2, c3 = st.columns(3)
         source_label = c1.selectbox("Dataset", [s.label for s in sources] + ["Other path…"])
         other_path = c1.text_input("Other path (CSV, .csv.gz or image folder)")
-        scheme = c2.selectbox("Label scheme", list(all_schemes()), index=0)
+        scheme = c2.selectbox("Label scheme", list(all_schemes()), index=list(all_schemes()).index(D.scheme))
         label_source = c3.selectbox("Labels from", list(LABEL_SOURCE_TITLES), format_func=LABEL_SOURCE_TITLES.get)
         c1, c2, c3, c4 = st.columns(4)
-        epochs = c1.number_input("Epochs", 1, 1000, 30)
-        batch = c2.number_input("Batch size", 1, 1024, arch.batch_size)
-        lr = c3.number_input("Learning rate", 1e-6, 1.0, arch.learning_rate, format="%.6f")
-        seed = c4.number_input("Seed", 0, 2**31 - 1, 0)
+        epochs = c1.number_input("Epochs", 1, 1000, D.epochs)
+        batch = c2.number_input("Batch size", 1, 1024, D.batch_size or arch.batch_size)
+        lr = c3.number_input("Learning rate", 1e-6, 1.0, D.learning_rate or arch.learning_rate, format="%.6f")
+        seed = c4.number_input("Seed", 0, 2**31 - 1, D.seed)
         c1, c2, c3, c4 = st.columns(4)
-        optimizer = c1.selectbox("Optimizer", OPTIMIZERS)
-        schedule = c2.selectbox("LR schedule", LR_SCHEDULES, index=LR_SCHEDULES.index("plateau"))
-        patience = c3.number_input("Early-stopping patience (0 = off)", 0, 1000, 10)
-        smoothing = c4.number_input("Label smoothing", 0.0, 0.5, 0.0, step=0.05)
+        optimizer = c1.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(D.optimizer))
+        schedule = c2.selectbox("LR schedule", LR_SCHEDULES, index=LR_SCHEDULES.index(D.lr_schedule))
+        patience = c3.number_input("Early-stopping patience (0 = off)", 0, 1000, D.early_stopping_patience or 0)
+        smoothing = c4.number_input("Label smoothing", 0.0, 0.5, D.label_smoothing, step=0.05)
         c1, c2, c3, c4 = st.columns(4)
-        class_weights = c1.checkbox("Class weights")
-        mixed = c2.checkbox("Mixed precision (GPU)")
-        leaks = c3.checkbox("Drop train images leaked into val/test")
+        class_weights = c1.checkbox("Class weights", D.class_weights)
+        mixed = c2.checkbox("Mixed precision (GPU)", D.mixed_precision)
+        leaks = c3.checkbox("Drop leaked train images", D.exclude_leaks_from_training,
+                            help="Drop Training images that also occur in the validation or test split")
         max_images = c4.number_input("Max training images (0 = all)", 0, 1_000_000, 0)
-        st.markdown("**Augmentation** (seed 000 defaults)")
-        aug = default_augment()
+        st.markdown("**Augmentation**")
+        aug = D.augment_dict()
         a1, a2, a3, a4, a5, a6 = st.columns(6)
-        aug_on = a1.checkbox("Augment", True)
+        aug_on = a1.checkbox("Augment", D.augment_enabled)
         aug["rotation"] = a2.number_input("Rotation °", 0.0, 180.0, aug["rotation"])
         aug["shift"] = a3.number_input("Shift", 0.0, 0.5, aug["shift"])
         aug["shear"] = a4.number_input("Shear", 0.0, 1.0, aug["shear"])
         aug["zoom"] = a5.number_input("Zoom", 0.0, 0.5, aug["zoom"])
-        aug["hflip"] = a6.checkbox("Horizontal flip", True)
+        aug["hflip"] = a6.checkbox("Horizontal flip", aug["hflip"])
         a1, a2, a3, a4, a5 = st.columns(5)
         aug["erasing"] = a1.number_input("Random erasing (probability)", 0.0, 1.0, aug["erasing"], step=0.1)
         aug["mixup"] = a2.number_input("Mixup α (0 = off)", 0.0, 5.0, aug["mixup"], step=0.1)
         aug["cutmix"] = a3.number_input("CutMix α (0 = off)", 0.0, 5.0, aug["cutmix"], step=0.1)
         aug["mix_prob"] = a4.number_input("Share of batches mixed", 0.0, 1.0, aug["mix_prob"], step=0.1)
-        weight_decay = a5.number_input("Weight decay", 0.0, 0.1, 0.0, step=1e-4, format="%.5f")
+        weight_decay = a5.number_input("Weight decay", 0.0, 0.1, D.weight_decay, step=1e-4, format="%.5f")
         st.markdown("**Distillation** (optional): learn from saved runs' predictions as well as the labels")
         d1, d2, d3 = st.columns([3, 1, 1])
-        teachers = d1.multiselect("Teacher runs", [r["id"] for r in list_runs()])
+        teachers = d1.multiselect("Teacher runs", [r.id for r in usable_runs()])
         distill_weight = d2.number_input("Teacher share of targets", 0.0, 1.0, 0.5, step=0.1)
         temperature = d3.number_input("Temperature", 0.1, 10.0, 2.0, step=0.5)
         weights_path = head_epochs = fine_tune = None
@@ -76,7 +79,7 @@ with st.expander("New training job", expanded=not store.list()):
     if submitted:
         data = other_path.strip() if source_label == "Other path…" else sources[[s.label for s in sources].index(source_label)].path
         try:
-            cfg = TrainConfig(architecture=arch.name, data=data, scheme=scheme, label_source=label_source,
+            cfg = TrainConfig.for_data(data, architecture=arch.name, scheme=scheme, label_source=label_source,
                               epochs=int(epochs), batch_size=int(batch), learning_rate=float(lr), seed=int(seed),
                               optimizer=optimizer, lr_schedule=schedule,
                               early_stopping_patience=int(patience) or None, label_smoothing=float(smoothing),
@@ -90,10 +93,11 @@ with st.expander("New training job", expanded=not store.list()):
             if not data:
                 raise DataError("no dataset path given", fix="choose a dataset or type a path")
             job_id = store.submit(cfg)
+            st.session_state["follow_new"] = job_id  # the jobs panel switches to the job just submitted
             if weights_path is None and arch.pretrained_capable:
                 st.info("No local ImageNet weights: this backbone trains from random initialisation (recorded in the run).")
             st.success(f"Queued {job_id}. It runs in its own process; you can leave this page.")
-        except DataError as exc:
+        except FerStudioError as exc:
             st.error(f"**Cannot start training.** {exc.message}")
 
 
@@ -107,9 +111,10 @@ if cut_off:
             c1.markdown(f"`{run['id']}` · {run['architecture']} · epoch {run['epochs_done']}/{run['epochs']}")
             if c2.button("Resume", key=f"resume_{run['id']}"):
                 try:
-                    job_id = store.submit(TrainConfig.load(Path(run["path"]) / "config.json"), resume=run["path"])
+                    job_id = store.submit(TrainConfig.load(Path(run["path"]) / CONFIG), resume=run["path"])
+                    st.session_state["follow_new"] = job_id
                     st.success(f"Queued {job_id} to resume `{run['id']}`.")
-                except DataError as exc:
+                except FerStudioError as exc:
                     st.error(f"**Cannot resume.** {exc.message}")
 
 
@@ -124,7 +129,12 @@ def jobs_panel():
     ids = [j["id"] for j in jobs]
     active = [j["id"] for j in jobs if j.get("status") in ACTIVE]
     default = ids.index(active[0]) if active else 0
-    job = jobs[st.selectbox("Follow job", range(len(ids)), index=default, format_func=lambda i: ids[i], key="follow")]
+    wanted = st.session_state.pop("follow_new", None)
+    if wanted in ids:  # follow the job just submitted
+        st.session_state["follow"] = wanted
+    elif st.session_state.get("follow") not in ids:
+        st.session_state["follow"] = ids[default]
+    job = jobs[ids.index(st.selectbox("Follow job", ids, key="follow"))]
     status = job.get("status")
     eta = eta_seconds(job) if status in ACTIVE else None
     text = f"{status} · epoch {job.get('epoch', 0)}/{job.get('epochs', '?')}"

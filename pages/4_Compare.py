@@ -1,27 +1,30 @@
-import streamlit_webrtc  # noqa: F401  (must load before TensorFlow; see README "Pitfalls")
 import numpy as np
 import streamlit as st
 
-from fer_core.charts import confusion_figure, curves_figure, per_class_f1_figure, pvalue_figure
-from fer_core.errors import DataError
-from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1,
-                                         summary_table)
+from fer_core.app.charts import confusion_figure, curves_figure, per_class_f1_figure, pvalue_figure
+from fer_core.errors import FerStudioError
+from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1, summary_table)
 from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS, evaluate
-from fer_core.imaging import upscale
-from fer_core.prediction import TTA_MODES
-from fer_core.runs import list_runs
-from fer_core.sources import available_sources
-from fer_core.ui import load, show_data_error
+from fer_core.app.imaging import upscale
+from fer_core.models.predict import TTA_MODES
+from fer_core.runs.store import default_run, default_selection, list_runs
+from fer_core.data.sources import available_sources
+from fer_core.app.ui import load, show_error
 
-st.set_page_config(page_title="Compare · FER Studio", page_icon="📈", layout="wide")
 st.title("Compare")
 
-runs = list_runs()
+all_runs = list_runs()
+broken = [r for r in all_runs if r.broken]
+runs = [r for r in all_runs if not r.broken]
+if broken:
+    with st.sidebar.expander(f"{len(broken)} broken run(s) left out"):
+        for r in broken:
+            st.caption(r.label())
 if not runs:
-    st.info("No saved runs under `models/` yet. Train one on the Train page (or `python -m fer_core train`).")
+    st.info("No usable runs under `models/` yet. Train one on the Train page (or `python -m fer_core train`).")
     st.stop()
-by_id = {r["id"]: r for r in runs}
-chosen = st.sidebar.multiselect("Runs", list(by_id), default=list(by_id)[-2:])
+by_id = {r.id: r for r in runs}
+chosen = st.sidebar.multiselect("Runs", list(by_id), default=default_selection(runs, default_run()))
 ensemble = st.sidebar.multiselect("Ensemble (average of probabilities)", list(by_id), default=[],
                                   help="Pick two or more runs; the ensemble is evaluated like one model.")
 sources = available_sources()
@@ -39,7 +42,7 @@ normalise = st.sidebar.checkbox("Row-normalised confusion matrices", value=True)
 
 @st.cache_resource(show_spinner="Evaluating…", max_entries=32)
 def cached_eval(members: tuple, data, split, tta, exclude_leaks, ground_truth, _stamp):
-    return evaluate([by_id[m]["path"] for m in members], data=data, split=split, tta=tta, exclude_leaks=exclude_leaks,
+    return evaluate([str(by_id[m].path) for m in members], data=data, split=split, tta=tta, exclude_leaks=exclude_leaks,
                     ground_truth=ground_truth)
 
 
@@ -50,11 +53,11 @@ if not groups:
     st.stop()
 evals = []
 for members in groups:
-    stamp = tuple(by_id[m]["model"] for m in members)
+    stamp = tuple(by_id[m].model_mtime for m in members)
     try:
         evals.append(cached_eval(members, data, split, tta, exclude_leaks, ground_truth, stamp))
-    except DataError as exc:
-        show_data_error(exc)
+    except FerStudioError as exc:
+        show_error(exc)
 if not evals:
     st.stop()
 
@@ -82,7 +85,7 @@ for i, ev in enumerate(evals):
                         key=f"cm_{i}")
 
 st.subheader("Training curves")
-histories = {r: h for r in chosen if (h := load_history(by_id[r]["path"])) is not None}
+histories = {r: h for r in chosen if (h := load_history(by_id[r].path)) is not None}
 if histories:
     c1, c2 = st.columns(2)
     c1.plotly_chart(curves_figure(histories, "accuracy"), key="curve_acc")
@@ -111,10 +114,10 @@ wrong = misclassified(ev, None if true_c == "(any)" else true_c, None if pred_c 
 st.caption(f"{len(wrong):,} misclassified images; most confident first.")
 if len(wrong):
     try:
-        ds = load(data or by_id[ev.members[0]]["config"].get("train_config", {}).get("data", "demo"))
+        ds = load(data or by_id[ev.members[0]].data_path() or "demo")
         pos = {i: n for n, i in enumerate(ds.ids.tolist())}
         shown = wrong.head(30)
         st.image([upscale(ds.images[pos[i]], 96) for i in shown["id"]], width=96,
                  caption=[f"{t}→{p} {c:.0%}" for t, p, c in zip(shown["true"], shown["predicted"], shown["confidence"])])
-    except DataError as exc:
-        show_data_error(exc)
+    except FerStudioError as exc:
+        show_error(exc)

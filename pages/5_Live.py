@@ -1,4 +1,3 @@
-import streamlit_webrtc  # noqa: F401,I001  (must load before TensorFlow; see README "Pitfalls")
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 import tempfile
@@ -7,27 +6,27 @@ import cv2
 import plotly.express as px
 import streamlit as st
 
-from fer_core.errors import DataError
+from fer_core.errors import FerStudioError
 from fer_core.live.detect import DetectorSettings
-from fer_core.live.explain import OVERLAYS
+from fer_core.explain.overlays import OVERLAYS
 from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
 from fer_core.live.video import decode_image, process_video
-from fer_core.runs import default_run, list_runs
-from fer_core.ui import show_data_error
+from fer_core.runs.store import default_run, usable_runs
+from fer_core.app.ui import show_error
 
-st.set_page_config(page_title="Live · FER Studio", page_icon="🎥", layout="wide")
 st.title("Live")
 
-runs = list_runs()
+runs = usable_runs()
 if not runs:
     st.info("No model under `models/`. Train one on the Train page, or restore the shipped default run.")
     st.stop()
-ids = [r["id"] for r in runs]
+by_id = {r.id: r for r in runs}
+ids = list(by_id)
 default = default_run()
-run_id = st.sidebar.selectbox("Model", ids, index=ids.index(default["id"]) if default else 0)
-run = runs[ids.index(run_id)]
-record = run.get("record", {})
-classes = run["config"].get("class_names", [])
+run_id = st.sidebar.selectbox("Model", ids, index=ids.index(default.id) if default else 0)
+run = by_id[run_id]
+record = run.record
+classes = run.class_names
 overlay = st.sidebar.selectbox("Overlay", OVERLAYS)
 target = st.sidebar.selectbox("Explain class", ["(predicted)"] + classes)
 smoothing = st.sidebar.slider("Smoothing (weight of newest frame; 1 = off)", 0.05, 1.0, 0.5)
@@ -44,16 +43,16 @@ if record.get("label"):
 
 
 def session_for(run) -> LiveSession:
-    key = f"live_session::{run['id']}"
+    key = f"live_session::{run.id}"
     if key not in st.session_state:
-        st.session_state[key] = LiveSession(LivePipeline(run["path"]))
+        st.session_state[key] = LiveSession(LivePipeline(str(run.path)))
     st.session_state["live_session"] = st.session_state[key]
     return st.session_state[key]
 
 
 try:
     session = session_for(run)
-except (DataError, OSError, ValueError) as exc:
+except (FerStudioError, OSError, ValueError) as exc:
     st.error(f"Cannot load model {run_id}: {exc}")
     st.stop()
 session.update_settings(**settings.__dict__)
@@ -91,7 +90,7 @@ with tab_image:
     if upload is not None:
         try:
             img = decode_image(upload.getvalue(), upload.name)
-            pipe = LivePipeline(run["path"], LiveSettings(**{**settings.__dict__, "smoothing": 1.0, "show_timings": False}))
+            pipe = LivePipeline(str(run.path), LiveSettings(**{**settings.__dict__, "smoothing": 1.0, "show_timings": False}))
             out, results, timings = pipe.process(img)
             if not results and max(img.shape[:2]) <= 128:
                 st.info("No face detected; the image is small, so it is classified whole (as a face crop).")
@@ -105,8 +104,8 @@ with tab_image:
                     st.warning("No face found. Try a lower 'Min neighbours' or 'Min face size' in the sidebar.")
             st.image(out[..., ::-1], caption=f"{len(results)} face(s)")
             st.dataframe(results_table, hide_index=True)
-        except DataError as exc:
-            show_data_error(exc)
+        except FerStudioError as exc:
+            show_error(exc)
 
 with tab_video:
     video = st.file_uploader("Short video", type=["mp4", "avi", "mov", "webm", "mkv"], key="video_upload")
@@ -117,7 +116,7 @@ with tab_video:
             tmp.flush()
             bar = st.progress(0.0, text="Analysing…")
             try:
-                pipe = LivePipeline(run["path"], LiveSettings(**{**settings.__dict__, "overlay": "none"}))
+                pipe = LivePipeline(str(run.path), LiveSettings(**{**settings.__dict__, "overlay": "none"}))
                 table = process_video(tmp.name, pipe, every_nth=int(every), progress=lambda f: bar.progress(f))
                 bar.progress(1.0, text=f"{table['frame'].nunique() if len(table) else 0} frames with faces")
                 if len(table):
@@ -129,5 +128,5 @@ with tab_video:
                                        "emotions.csv", "text/csv")
                 else:
                     st.warning("No faces found in the video.")
-            except DataError as exc:
-                show_data_error(exc)
+            except FerStudioError as exc:
+                show_error(exc)

@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -33,9 +34,9 @@ def make_images(n: int, seed: int = 0) -> np.ndarray:
 
 
 def write_fer_csv(path: Path, images, labels, usage, header="emotion,pixels,Usage", gz=False) -> Path:
-    lines = [header] + [f"{lab},{' '.join(map(str, img.ravel().tolist()))},{u}"
-                        for img, lab, u in zip(images, labels, usage)]
-    text = "\n".join(lines) + "\n"
+    """fer_core's writer, with a header of the test's choosing (for broken files)."""
+    from fer_core.data.csv_format import fer_csv_text
+    text = fer_csv_text(images, labels, usage, header)
     if gz:
         with gzip.open(path, "wt") as fh:
             fh.write(text)
@@ -57,7 +58,7 @@ def tiny_csv(tmp_path):
 @pytest.fixture(scope="session")
 def two_runs():
     """Two tiny runs trained through the background-job path the Train page uses, in the tests' models dir."""
-    from fer_core.jobs import JobStore
+    from fer_core.jobs.store import JobStore
     from fer_core.training.config import TrainConfig
     store = JobStore()
     runs = []
@@ -68,3 +69,36 @@ def two_runs():
         assert job["status"] == "completed", store.log_tail(job_id)
         runs.append(Path(os.environ["FER_MODELS_DIR"]) / job["run_id"])
     return runs
+
+
+@pytest.fixture(scope="session")
+def ck_faces(request):
+    from fer_core.data.loading import load_dataset
+    from fer_core.live.detect import FaceDetector
+    path = SHARED_DATA / "ckplus" / "ckplus.csv.gz"
+    if not path.exists():
+        pytest.skip(f"CK+ not found at {path}")
+    ds = load_dataset(path)
+    detector = FaceDetector()
+    # real faces the Haar cascade finds when pasted at 200 px (49 of 50 do; keep the test about the pipeline)
+    found = [img for img in ds.images[::40] if len(detector.detect(frame_with(img)[..., 0]))]
+    assert len(found) >= 20
+    return np.stack(found[:10])
+
+
+def frame_with(face: np.ndarray, at=(220, 140), size=200) -> np.ndarray:
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    x, y = at
+    frame[y:y + size, x:x + size] = cv2.resize(face, (size, size), interpolation=cv2.INTER_CUBIC)[..., None]
+    return frame
+
+
+LAYERS = ("unit", "training", "processes", "app", "browser")  # tests/<layer>/: fast NumPy -> real browser
+
+
+def pytest_collection_modifyitems(items):
+    """Each test carries its folder's layer as a marker, so `-m "not browser"` etc. select layers."""
+    for item in items:
+        layer = Path(str(item.fspath)).parent.name
+        if layer in LAYERS:
+            item.add_marker(getattr(pytest.mark, layer))

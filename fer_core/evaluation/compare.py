@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .evaluate import Evaluation
-from .stats import cochran_q, friedman, mcnemar
+from fer_core.evaluation.evaluate import Evaluation
+from fer_core.evaluation.stats import cochran_q, friedman, mcnemar
 
 
 def summary_table(evals: list[Evaluation]) -> pd.DataFrame:

@@ -9,27 +9,26 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path, write_text
-from ..dataset import Dataset
-from ..errors import DataError
-from ..ferplus import labels_from_votes
-from ..loading import load_dataset
-from ..prediction import predict_probs, tta_mode
-from ..quality import image_hashes
-from ..schemes import UNMAPPED, get_scheme, map_labels, mapping_table
-from ..settings import cache_dir
-from .metrics import full_metrics
-from .stats import bootstrap_ci
+from fer_core.atomic import atomic_path, write_text
+from fer_core.data.dataset import Dataset
+from fer_core.data.ferplus import GROUND_TRUTHS, labels_from_votes
+from fer_core.data.loading import load_dataset
+from fer_core.data.quality import image_hashes, leaked
+from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels, mapping_table
+from fer_core.errors import DataError
+from fer_core.evaluation.metrics import full_metrics
+from fer_core.evaluation.stats import bootstrap_ci
+from fer_core.models.predict import predict_probs, tta_mode
+from fer_core.runs.loader import load_model
+from fer_core.runs.run import Run
+from fer_core.settings import cache_dir
 
 EVAL_FORMAT = 1
 ALL_SPLITS = "all"
-GROUND_TRUTHS = {"labels": "the dataset's labels", "majority": "FERPlus majority vote (FERPlus paper)",
-                 "plurality": "FERPlus plurality vote"}
 
 
 @dataclass
@@ -77,31 +76,6 @@ class Evaluation:
         return d
 
 
-def run_record(run_dir: str | Path) -> dict:
-    run_dir = Path(run_dir)
-    if not (run_dir / "model.keras").exists():
-        raise DataError("no model.keras in this run folder", path=str(run_dir), fix="pick a finished run under models/")
-    config = json.loads((run_dir / "config.json").read_text())
-    tc = config.get("train_config", {})
-    return {"id": run_dir.name, "path": str(run_dir), "class_names": config["class_names"],
-            "scheme": tc.get("scheme", "fer2013"), "data": tc.get("data"), "train_split": tc.get("train_split", "Training"),
-            "label_source": tc.get("label_source", "labels"),
-            "model_mtime": (run_dir / "model.keras").stat().st_mtime_ns,
-            "file_size_mb": (run_dir / "model.keras").stat().st_size / 2**20}
-
-
-@lru_cache(maxsize=8)
-def _load_model(path: str, mtime: int):
-    import keras
-    from .. import models  # noqa: F401  (registers the custom CBAM layers for deserialisation)
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
-
-
-def load_model(run_dir: str | Path):
-    rec = run_record(run_dir)
-    return _load_model(str(Path(run_dir) / "model.keras"), rec["model_mtime"])
-
-
 def measure_latency(model, repeats: int = 20) -> dict:
     """Median inference latency through Keras' compiled predict path (predict_on_batch)."""
     out = {}
@@ -143,10 +117,9 @@ def evaluation_rows(ds: Dataset, split: str, scheme: str, exclude_leaks: bool, t
     rows = in_split & (labels != UNMAPPED)
     excluded = 0
     if exclude_leaks and split not in (ALL_SPLITS, train_split):
-        hashes = _image_hashes(ds)
-        leaked = rows & np.isin(hashes, hashes[ds.splits == train_split])
-        excluded = int(leaked.sum())
-        rows &= ~leaked
+        leaks = rows & leaked(_image_hashes(ds), ds.splits, split, train_split)
+        excluded = int(leaks.sum())
+        rows &= ~leaks
     idx = np.flatnonzero(rows)
     return idx, labels[idx], unmapped, excluded
 
@@ -168,7 +141,7 @@ def with_ground_truth(ds: Dataset, ground_truth: str) -> Dataset:
 
 
 def _cache_key(records, version, split, tta, exclude_leaks, ground_truth="labels") -> str:
-    parts = [f"{r['path']}|{r['model_mtime']}" for r in records] + [version, split, str(tta), str(exclude_leaks),
+    parts = [f"{r.path}|{r.model_mtime}" for r in records] + [version, split, str(tta), str(exclude_leaks),
                                                                      str(EVAL_FORMAT), ground_truth]
     return hashlib.sha1("||".join(parts).encode()).hexdigest()[:20]
 
@@ -179,17 +152,17 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
     """Evaluate one run (or an ensemble: several runs whose probabilities are averaged)."""
     if isinstance(run_dirs, (str, Path)):
         run_dirs = [run_dirs]
-    records = [run_record(r) for r in run_dirs]
+    records = [Run.load(r).require_usable() for r in run_dirs]
     tta = tta_mode(tta)
-    if len({tuple(r["class_names"]) for r in records}) != 1:
+    if len({tuple(r.class_names) for r in records}) != 1:
         raise DataError("ensemble members predict different class lists", fix="combine runs trained on the same scheme")
-    data = data or records[0]["data"]
-    ground_truth = ground_truth or default_ground_truth(records[0]["label_source"])
+    data = data or records[0].data_path()
+    ground_truth = ground_truth or default_ground_truth(records[0].label_source)
     ds = with_ground_truth(load_dataset(data), ground_truth)
-    scheme = records[0]["scheme"]
+    scheme = records[0].scheme
     key = _cache_key(records, ds.version, split, tta, exclude_leaks, ground_truth)
     cache_json, cache_npz = cache_dir() / f"eval-{key}.json", cache_dir() / f"eval-{key}.npz"
-    name = records[0]["id"] if len(records) == 1 else "ensemble(" + " + ".join(r["id"] for r in records) + ")"
+    name = records[0].id if len(records) == 1 else "ensemble(" + " + ".join(r.id for r in records) + ")"
     if use_cache and cache_json.exists() and cache_npz.exists():
         try:
             meta = json.loads(cache_json.read_text())
@@ -197,10 +170,10 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
                 return Evaluation(**meta, ids=z["ids"], y_true=z["y_true"], probs=z["probs"])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # rebuild below
-    idx, y_true, unmapped, excluded = evaluation_rows(ds, split, scheme, exclude_leaks, records[0]["train_split"])
+    idx, y_true, unmapped, excluded = evaluation_rows(ds, split, scheme, exclude_leaks, records[0].train_split)
     probs_sum, params, lat = None, 0, {}
     for r in records:
-        model = load_model(r["path"])
+        model = load_model(r)
         p = predict_probs(model, ds.images[idx], tta)
         probs_sum = p if probs_sum is None else probs_sum + p
         params += int(model.count_params())
@@ -208,12 +181,12 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
             one = measure_latency(model)
             lat = {k: round(lat.get(k, 0) + v, 4) for k, v in one.items()}
     probs = probs_sum / len(records)
-    classes = list(records[0]["class_names"])
-    ev = Evaluation(name=name, members=[r["id"] for r in records], dataset=ds.name, data_version=ds.version,
+    classes = records[0].class_names
+    ev = Evaluation(name=name, members=[r.id for r in records], dataset=ds.name, data_version=ds.version,
                     split=split, tta=tta, exclude_leaks=exclude_leaks, excluded_leaks=excluded, class_names=classes,
                     unmapped=unmapped, metrics=full_metrics(y_true, probs, classes),
                     ci=bootstrap_ci(y_true, probs.argmax(axis=1), len(classes)), parameters=params,
-                    file_size_mb=sum(r["file_size_mb"] for r in records), latency_ms=lat,
+                    file_size_mb=sum(r.file_size_mb for r in records), latency_ms=lat,
                     ground_truth=ground_truth, ids=ds.ids[idx], y_true=y_true, probs=probs)
     if use_cache:
         with atomic_path(cache_npz, suffix=".npz") as tmp:

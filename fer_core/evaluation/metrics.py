@@ -2,7 +2,15 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, cohen_kappa_score, confusion_matrix, log_loss, precision_recall_fscore_support, roc_auc_score)
+from sklearn.metrics import (
+    balanced_accuracy_score,
+    cohen_kappa_score,
+    log_loss,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+from fer_core.evaluation.classification import classification_metrics
 
 
 def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
@@ -23,7 +31,7 @@ def full_metrics(y_true: np.ndarray, probs: np.ndarray, class_names) -> dict:
     k = len(class_names)
     labels = list(range(k))
     y_pred = probs.argmax(axis=1)
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    basic = classification_metrics(y_true, probs, class_names)  # accuracy, per-class P/R/F1, confusion (NumPy)
     present = [c for c in labels if (y_true == c).any()]
     try:
         if len(present) >= 2:
@@ -34,20 +42,19 @@ def full_metrics(y_true: np.ndarray, probs: np.ndarray, class_names) -> dict:
             auc = float("nan")
     except ValueError:
         auc = float("nan")
-    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    cm = np.array(basic["confusion_matrix"])
     with np.errstate(invalid="ignore", divide="ignore"):
         cm_norm = np.nan_to_num(cm / cm.sum(axis=1, keepdims=True))
     out = {
         "n": int(len(y_true)),
-        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "accuracy": basic["accuracy"],
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)) if len(present) else float("nan"),
         "cohen_kappa": float(cohen_kappa_score(y_true, y_pred, labels=labels)),
         "log_loss": float(log_loss(y_true, np.clip(probs, 1e-7, 1), labels=labels)),
         "ece": expected_calibration_error(y_true, probs),
         "auc_ovr_macro": auc,
-        "per_class": {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
-                      for i, name in enumerate(class_names)},
-        "confusion_matrix": cm.tolist(),
+        "per_class": basic["per_class"],
+        "confusion_matrix": basic["confusion_matrix"],
         "confusion_matrix_normalised": np.round(cm_norm, 4).tolist(),
     }
     for avg in ("macro", "weighted"):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation.evaluate import load_model, run_record
+from fer_core.runs.loader import load_model
+from fer_core.runs.run import Run
 
 PAD_TO = 8  # beyond 8 faces, batches are padded to a multiple of 8
 
@@ -18,9 +19,9 @@ def padded_size(n: int) -> int:
 
 class FaceClassifier:
     def __init__(self, run_dir):
-        self.record = run_record(run_dir)
-        self.model = load_model(run_dir)
-        self.class_names = list(self.record["class_names"])
+        self.run = Run.load(run_dir).require_usable()
+        self.model = load_model(self.run)
+        self.class_names = self.run.class_names
         self.predict(np.zeros((1, 48, 48), np.uint8))  # warm-up: trace the compiled path once
 
     def predict(self, faces: np.ndarray) -> np.ndarray:

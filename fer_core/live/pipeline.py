@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .classify import FaceClassifier
-from .detect import DetectorSettings, FaceDetector, crop_faces
-from .draw import draw_face, draw_timings, overlay_heatmap
-from .explain import Explainer
-from .tracking import Tracker
+from fer_core.explain.overlays import Explainer
+from fer_core.live.classify import FaceClassifier
+from fer_core.live.detect import DetectorSettings, FaceDetector, crop_faces
+from fer_core.live.draw import draw_face, draw_timings, overlay_heatmap
+from fer_core.live.tracking import Tracker
 
 
 @dataclass

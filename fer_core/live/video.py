@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from .pipeline import LivePipeline
+from fer_core.errors import DataError
+from fer_core.live.pipeline import LivePipeline
 
 
 def decode_image(data: bytes, name: str = "upload") -> np.ndarray:

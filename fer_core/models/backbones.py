@@ -53,4 +53,4 @@ def build_vgg16(n_classes: int, input_size: int = 96, weights_path: str | None =
 def backbone_layer_names(model) -> list[str]:
     """Layers that belong to the backbone (everything between the RGB conversion and the head)."""
     head = {"gap", "head_dense", "head_drop", "probs"}
-    return [l.name for l in model.layers if l.name not in head and not isinstance(l, keras.layers.InputLayer)]
+    return [layer.name for layer in model.layers if layer.name not in head and not isinstance(layer, keras.layers.InputLayer)]

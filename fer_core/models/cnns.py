@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 from keras import layers, regularizers
 
-from .cbam import cbam_block
+from fer_core.models.cbam import cbam_block
 
 RAW_INPUT = (48, 48, 1)
 

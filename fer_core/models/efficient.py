@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .cnns import _inputs
+from fer_core.models.cnns import _inputs
 
 
 def _bn_relu(x, name: str):

@@ -1,33 +1,40 @@
-"""Architecture registry: name -> builder and its defaults (input size, learning rate, batch size)."""
+"""Architecture registry: name -> builder and its defaults (input size, learning rate, batch size).
+
+Importable without Keras: builders are named as "module:function" and imported when a model is built, so the
+Train form, config validation and sweeps can list architectures cheaply.
+"""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable
-
-from . import backbones, cnns, efficient, resnets
 
 
 @dataclass(frozen=True)
 class Architecture:
     name: str
     title: str
-    build: Callable
+    builder: str  # "fer_core.models.<module>:<function>"
     input_size: int
     learning_rate: float
     batch_size: int
     pretrained_capable: bool = False
 
+    def build(self, **options):
+        module, _, function = self.builder.partition(":")
+        return getattr(importlib.import_module(module), function)(**options)
 
+
+_M = "fer_core.models."
 ARCHITECTURES = {a.name: a for a in (
-    Architecture("cbam5cnn", "CBAM-5CNN (seed 000)", cnns.build_cbam5cnn, 48, 1e-3, 64),
-    Architecture("efficientnetb3", "EfficientNetB3 transfer (seed 000)", backbones.build_efficientnetb3, 96, 1e-3, 32, True),
-    Architecture("vgg16", "VGG16 transfer (seed 001)", backbones.build_vgg16, 96, 1e-4, 32, True),
-    Architecture("cnn002", "CNN, 4 blocks 64→512 (seed 002)", cnns.build_cnn002, 48, 1e-3, 64),
-    Architecture("cnn004", "CNN, 4 conv stages + 2 dense (seed 004)", cnns.build_cnn004, 48, 1e-3, 64),
-    Architecture("resnet18", "ResNet-18 for 48x48 (ensemble member)", resnets.build_resnet18, 48, 1e-3, 64),
-    Architecture("fernet", "FERNet: residual 3x3 CNN 16→128 + SE (CPU default)", efficient.build_fernet, 48, 0.05, 64),
-    Architecture("fernet_sep", "FERNet, depthwise-separable variant", efficient.build_fernet_sep, 48, 1e-3, 64),
-    Architecture("compact", "Compact CNN, 7 convs + GAP (default-model student)", cnns.build_compact, 48, 1e-3, 64),
+    Architecture("fernet", "FERNet: residual 3x3 CNN 16→128 + SE (CPU default)", _M + "efficient:build_fernet", 48, 1e-3, 64),
+    Architecture("fernet_sep", "FERNet, depthwise-separable variant", _M + "efficient:build_fernet_sep", 48, 1e-3, 64),
+    Architecture("cbam5cnn", "CBAM-5CNN (seed 000)", _M + "cnns:build_cbam5cnn", 48, 1e-3, 64),
+    Architecture("efficientnetb3", "EfficientNetB3 transfer (seed 000)", _M + "backbones:build_efficientnetb3", 96, 1e-3, 32, True),
+    Architecture("vgg16", "VGG16 transfer (seed 001)", _M + "backbones:build_vgg16", 96, 1e-4, 32, True),
+    Architecture("cnn002", "CNN, 4 blocks 64→512 (seed 002)", _M + "cnns:build_cnn002", 48, 1e-3, 64),
+    Architecture("cnn004", "CNN, 4 conv stages + 2 dense (seed 004)", _M + "cnns:build_cnn004", 48, 1e-3, 64),
+    Architecture("resnet18", "ResNet-18 for 48x48 (ensemble member)", _M + "resnets:build_resnet18", 48, 1e-3, 64),
+    Architecture("compact", "Compact CNN, 7 convs + GAP (default-model student)", _M + "cnns:build_compact", 48, 1e-3, 64),
 )}
 
 

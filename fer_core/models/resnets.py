@@ -6,7 +6,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .cnns import _inputs
+from fer_core.models.cnns import _inputs
 
 
 def _basic_block(x, filters: int, stride: int, name: str):

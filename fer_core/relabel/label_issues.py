@@ -28,3 +28,16 @@ def rank_label_issues(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray
     flagged = (self_conf < t[labels]) & confident_other.any(axis=1)
     order = np.lexsort((self_conf, ~flagged))  # flagged first, then by ascending self-confidence
     return order, flagged
+
+
+def rank_by_run(run, ds) -> tuple[np.ndarray, int]:
+    """Dataset rows ordered by likely label error under a saved run's predictions (rows whose label has no
+    counterpart in the run's scheme are left out), and how many are flagged."""
+    from fer_core.data.schemes import UNMAPPED, map_labels
+    from fer_core.models.predict import predict_probs
+    from fer_core.runs.loader import load_model
+    labels = map_labels(ds.labels, ds.scheme, run.scheme)
+    known = np.flatnonzero(labels != UNMAPPED)
+    probs = predict_probs(load_model(run), ds.images[known])
+    order, flagged = rank_label_issues(labels[known], probs)
+    return known[order], int(flagged.sum())

@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from ..atomic import atomic_path
-from ..prediction import predict_probs
-from ..settings import models_dir
-from ..training.config import TrainConfig
-from ..training.data import SplitArrays, prepare
-from ..training.engine import PrintProgress, Progress, fit_model
+from fer_core.atomic import atomic_path
+from fer_core.errors import Cancelled
+from fer_core.models.predict import predict_probs
+from fer_core.settings import models_dir
+from fer_core.training.config import TrainConfig
+from fer_core.training.data import SplitArrays, prepare
+from fer_core.training.fit import fit_model
+from fer_core.training.progress import PrintProgress, Progress
 
 
 def oof_dir(root: Path | None = None) -> Path:
@@ -38,10 +40,10 @@ def out_of_fold(cfg: TrainConfig, folds: int = 5, progress: Progress | None = No
     work.mkdir(parents=True, exist_ok=True)
     for k, (fit_rows, held_rows) in enumerate(splitter.split(np.zeros(len(y)), y)):
         if progress.cancelled():
-            raise RuntimeError("cancelled")
+            raise Cancelled("out-of-fold training was cancelled")
         progress.message(f"fold {k + 1}/{folds}: training on {len(fit_rows)}, predicting {len(held_rows)}")
         part = SplitArrays(x.images[fit_rows], x.targets[fit_rows], x.labels[fit_rows], x.ids[fit_rows])
-        model, *_ = fit_model(cfg, part, data.val, len(data.class_names), progress, work)
+        model = fit_model(cfg, part, data.val, len(data.class_names), progress, work).model
         probs[held_rows] = predict_probs(model, x.images[held_rows])
     name = f"{cfg.run_name or cfg.architecture}-{folds}fold-{time.strftime('%Y%m%d-%H%M%S')}"
     out = oof_dir(out_root) / f"{name}.npz"

@@ -15,15 +15,16 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from ..atomic import atomic_path, write_text
-from ..dataset import Dataset
-from ..errors import DataError
-from ..ferplus import labels_from_votes
-from ..quality import QualityReport
-from ..schemes import UNMAPPED, get_scheme, map_labels
-from ..settings import REPO_ROOT
-from ..sidecar import SIDECAR_SUFFIX, read_sidecar, sidecar_path
-from .store import LabelStore
+from fer_core.atomic import write_text
+from fer_core.data.csv_format import write_fer_csv
+from fer_core.data.dataset import Dataset
+from fer_core.data.ferplus import labels_from_votes
+from fer_core.data.quality import QualityReport
+from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels
+from fer_core.data.sidecar import SIDECAR_SUFFIX, read_sidecar, sidecar_path
+from fer_core.errors import DataError
+from fer_core.relabel.store import LabelStore
+from fer_core.settings import REPO_ROOT
 
 TARGET_SCHEME = "fer2024"
 KEYS = tuple("1234567890")  # one key per class, in scheme order
@@ -175,10 +176,8 @@ class RelabelProject:
         folder = Path(folder)
         rows = sorted((self.row_of[i], lab) for i, lab in labels.items() if i in self.row_of)
         csv_path = folder / f"{self.name}-{self.target.name}.csv"
-        lines = ["emotion,pixels,Usage"] + [
-            f"{lab},{' '.join(map(str, self.ds.images[r].ravel().tolist()))},{self.ds.splits[r]}" for r, lab in rows]
-        with atomic_path(csv_path, suffix=".csv") as tmp:
-            tmp.write_text("\n".join(lines) + "\n")
+        write_fer_csv(csv_path, self.ds.images[[r for r, _ in rows]], [lab for _, lab in rows],
+                      self.ds.splits[[r for r, _ in rows]])
         meta = {"scheme": self.target.name, "classes": list(self.target.classes),
                 "ids": [str(self.ds.ids[r]) for r, _ in rows], "source": self.ds.source,
                 "source_version": self.ds.version, "policy": policy, "annotator": annotator, "project": self.name,
@@ -193,7 +192,7 @@ class RelabelProject:
 
     def import_export(self, csv_path: str | Path) -> int:
         """Load a previous export back as labels of annotator 'import:<file>'."""
-        from ..csv_format import load_fer_csv
+        from fer_core.data.csv_format import load_fer_csv
         csv_path = Path(csv_path)
         meta = read_sidecar(csv_path)
         if meta is None:

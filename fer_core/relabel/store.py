@@ -12,6 +12,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from fer_core.errors import StoreError  # the label database cannot be used: the message says what to do
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -27,10 +29,6 @@ CREATE INDEX IF NOT EXISTS events_image ON events(image_id, annotator, id);
 CREATE INDEX IF NOT EXISTS events_annotator ON events(annotator, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
-
-
-class StoreError(Exception):
-    """The label database cannot be used (corrupt, locked, unwritable): the message says what to do."""
 
 
 class LabelStore:

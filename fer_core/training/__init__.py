@@ -1,2 +1,2 @@
 """Training engine: TrainConfig -> a run folder under models/."""
-from .config import TrainConfig  # noqa: F401
+from fer_core.training.config import TrainConfig  # noqa: F401

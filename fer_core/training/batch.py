@@ -14,39 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import DataError
-from ..runs import checkpoint_state
-from ..settings import models_dir
-from .config import TrainConfig
-from .engine import run_name_of
-
-def find_runs(root: Path, name: str) -> tuple[Path | None, Path | None]:
-    """(newest finished run, newest cut-off run with a checkpoint) named `name` under root."""
-    finished = partial = None
-    for d in sorted(root.iterdir()) if root.is_dir() else []:
-        if not d.is_dir() or run_name_of(d.name) != name:
-            continue
-        if d.name.endswith(".partial"):
-            if checkpoint_state(d).get("epochs_done"):
-                partial = d
-        elif (d / "model.keras").exists():
-            finished = d
-    return finished, partial
-
-
-def resolve_runs(entries: list[str], root: Path | None = None) -> list[str]:
-    """Run folders as given, or run names -> the newest finished run of that name under models/."""
-    root = Path(root) if root else models_dir()
-    out = []
-    for entry in entries:
-        if (Path(entry) / "model.keras").exists():
-            out.append(str(entry))
-            continue
-        finished, _ = find_runs(root, entry)
-        if finished is None:
-            raise DataError(f"no finished run named '{entry}' under {root}", fix="train it first, or give a run folder")
-        out.append(str(finished))
-    return out
+from fer_core.errors import DataError
+from fer_core.runs.layout import PARTIAL, run_name_of
+from fer_core.runs.store import checkpoint_state, find_runs
+from fer_core.settings import models_dir
+from fer_core.training.config import TrainConfig
 
 
 def run_batch(recipes: list[str], budget_s: float, out_root: Path | None = None) -> list[dict]:
@@ -71,7 +43,7 @@ def run_batch(recipes: list[str], budget_s: float, out_root: Path | None = None)
             report.append({**entry, "status": "waiting (no time left)", "run": str(partial) if partial else None})
             continue
         if not partial:  # cut off before its first checkpoint: nothing to resume, start afresh
-            for orphan in root.glob(f"*-{cfg.run_name}-????.partial"):
+            for orphan in root.glob(f"*-{cfg.run_name}-????{PARTIAL}"):
                 if run_name_of(orphan.name) == cfg.run_name:
                     shutil.rmtree(orphan, ignore_errors=True)
         args = ["--resume", str(partial)] if partial else ["--config", recipe, "--out", str(root)]

@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import DataError
-from ..ferplus import labels_from_votes, probabilities_from_votes
-from ..loading import load_dataset
-from ..pack import is_pack
-from ..quality import image_hashes
-from ..schemes import UNMAPPED, get_scheme, map_labels, mapping_table
+from fer_core.data.ferplus import labels_from_votes, probabilities_from_votes
+from fer_core.data.loading import load_dataset
+from fer_core.data.pack import is_pack
+from fer_core.data.quality import image_hashes, leaked
+from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels, mapping_table
+from fer_core.errors import DataError
 
 
 @dataclass
@@ -68,9 +68,7 @@ def prepare(cfg) -> TrainingData:
         notes.append(f"{int((~usable).sum())} rows have no label in '{cfg.scheme}' from '{cfg.label_source}' and are left out.")
     train_mask = usable & (ds.splits == cfg.train_split)
     if cfg.exclude_leaks_from_training:
-        hashes = image_hashes(ds.images)
-        held_out = set(hashes[np.isin(ds.splits, [cfg.val_split, cfg.test_split])].tolist())
-        leak = train_mask & np.isin(hashes, list(held_out))
+        leak = train_mask & leaked(image_hashes(ds.images), ds.splits, cfg.train_split, [cfg.val_split, cfg.test_split])
         train_mask &= ~leak
         notes.append(f"{int(leak.sum())} Training rows whose image also occurs in {cfg.val_split}/{cfg.test_split} were dropped from training (test sets unchanged).")
     train_rows = np.flatnonzero(train_mask)

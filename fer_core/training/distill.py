@@ -6,29 +6,22 @@ prediction pass, needs no teacher in the training step, and mixup/cutmix mix the
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-from ..errors import DataError
+from fer_core.errors import DataError
+from fer_core.runs.loader import load_model
+from fer_core.runs.run import Run
 
 
 def teacher_probabilities(run_dirs: list[str], images: np.ndarray, class_names, batch_size: int = 256) -> np.ndarray:
-    import keras
-    from .. import models  # noqa: F401  (registers custom layers)
-    from ..prediction import predict_probs
+    from fer_core.models.predict import predict_probs
     total = np.zeros((len(images), len(class_names)), np.float64)
     for run in run_dirs:
-        run = Path(run)
-        try:
-            names = json.loads((run / "config.json").read_text())["class_names"]
-            model = keras.saving.load_model(run / "model.keras", safe_mode=True, compile=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise DataError(f"teacher run cannot be loaded ({exc})", path=str(run),
-                            fix="teacher_runs must name finished run folders with model.keras and config.json") from exc
+        run = Run.load(run).require_usable()
+        names = run.class_names
+        model = load_model(run)
         if list(names) != list(class_names):
-            raise DataError(f"teacher predicts {names}, the student {list(class_names)}", path=str(run),
+            raise DataError(f"teacher predicts {names}, the student {list(class_names)}", path=str(run.path),
                             fix="distil from runs trained on the same label scheme")
         total += predict_probs(model, images, tta="flip", batch_size=batch_size)
     return (total / len(run_dirs)).astype(np.float32)

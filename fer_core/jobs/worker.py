@@ -1,0 +1,91 @@
+"""The job process: `python -m fer_core train --config C --job-dir D` runs one job and records progress."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from fer_core.jobs.store import JobStore, _now
+from fer_core.training.config import TrainConfig
+from fer_core.training.progress import Progress
+
+WRITE_EVERY_S = 1.0  # batch progress is written at most this often
+
+
+class JobProgress(Progress):
+    def __init__(self, store: JobStore, job_id: str):
+        self.store, self.job_id = store, job_id
+        self.epochs = self.steps = 1
+        self.history: list[dict] = []
+        self.last_write = 0.0
+        self.stop = False
+
+    def _cancel_file(self) -> Path:
+        return self.store.job_dir(self.job_id) / "cancel"
+
+    def start(self, epochs, steps):
+        self.epochs, self.steps = epochs, max(steps, 1)
+        self.store.update(self.job_id, status="running", epochs=epochs, steps=self.steps, started_at=time.time(),
+                          started=_now(), pid=os.getpid())
+
+    def batch(self, epoch, step):
+        now = time.time()
+        if now - self.last_write >= WRITE_EVERY_S:
+            self.last_write = now
+            self.store.update(self.job_id, epoch=epoch + 1, step=step,
+                              progress=(epoch + step / self.steps) / self.epochs)
+
+    def epoch(self, epoch, logs):
+        self.history.append({"epoch": epoch + 1, **logs})
+        self.store.update(self.job_id, epoch=epoch + 1, step=self.steps, progress=(epoch + 1) / self.epochs,
+                          history=self.history)
+
+    def message(self, text):
+        print(text, flush=True)
+
+    def cancelled(self):
+        return self.stop or self._cancel_file().exists()
+
+
+def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | None = None,
+            resume: str | None = None) -> int:
+    job_dir = Path(job_dir)
+    store = JobStore(root=job_dir.parent, models_root=Path(out) if out else None)
+    job_id = job_dir.name
+    # this process owns its own log (also after exec from a previous job)
+    log = os.open(job_dir / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    sys.stderr = os.fdopen(2, "w", buffering=1)
+    progress = JobProgress(store, job_id)
+    signal.signal(signal.SIGTERM, lambda *_: setattr(progress, "stop", True))
+    store.update(job_id, status="running", pid=os.getpid(), started=_now(), started_at=time.time())
+    from fer_core.training.lifecycle import resume as resume_run
+    from fer_core.training.lifecycle import train
+    try:
+        if oof_folds:
+            from fer_core.relabel.oof import out_of_fold
+            result = out_of_fold(TrainConfig.load(config_path), oof_folds, progress=progress, out_root=store.models_root)
+            store.update(job_id, status="completed", finished=_now(), oof_file=str(result))
+        else:
+            run_dir = (resume_run(resume, progress=progress) if resume else
+                       train(TrainConfig.load(config_path), progress=progress, out_root=store.models_root))
+            status = "cancelled" if progress.cancelled() else "completed"
+            store.update(job_id, status=status, finished=_now(), run_dir=str(run_dir), run_id=run_dir.name)
+        code = 0
+    except BaseException as exc:  # noqa: BLE001 - any failure must reach the job record
+        traceback.print_exc()
+        sys.stdout.flush()
+        status = "cancelled" if progress.cancelled() else "failed"
+        store.update(job_id, status=status, finished=_now(), error=f"{type(exc).__name__}: {exc}",
+                     log_tail=store.log_tail(job_id))
+        code = 1
+    next_job = store.claim_next_for_exec()
+    if next_job:
+        cmd = store.worker_command(next_job)
+        os.execv(cmd[0], cmd)
+    return code

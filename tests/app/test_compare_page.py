@@ -1,0 +1,43 @@
+"""AppTest for Compare: two runs trained through the job path and their ensemble, numbers equal evaluate()."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from fer_core.evaluation.evaluate import evaluate
+
+COMPARE = str(REPO / "pages" / "4_Compare.py")
+
+
+def test_compare_shows_runs_and_ensemble_with_the_cli_numbers(two_runs):
+    at = AppTest.from_file(COMPARE, default_timeout=300)
+    at.run()
+    assert not at.exception
+    ids = [r.name for r in two_runs]
+    at.sidebar.multiselect[0].set_value(ids)
+    at.sidebar.multiselect[1].set_value(ids).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 3 and table["model"].iloc[2].startswith("ensemble(")
+    for row, members in ((0, two_runs[0]), (2, two_runs)):
+        ev = evaluate(members, split="PrivateTest", latency=False)
+        assert table["accuracy"].iloc[row] == pytest.approx(ev.metrics["accuracy"])
+        assert table["macro F1"].iloc[row] == pytest.approx(ev.metrics["macro_f1"])
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(specs) >= 6  # per-class F1, 3 confusion matrices, curves x2, McNemar
+    assert any("McNemar" in s for s in specs)
+    assert at.get("download_button")
+    at.sidebar.checkbox[0].check().run()  # exclude leaks
+    assert not at.exception
+    assert any("leaked test images excluded" in c.value for c in at.caption)
+    tta_box = next(s for s in at.sidebar.selectbox if s.label == "Test-time augmentation")
+    tta_box.set_value("shift10").run()
+    assert not at.exception and any("TTA shift10" in c.value for c in at.caption)
+    ev = evaluate(two_runs[0], split="PrivateTest", tta="shift10", exclude_leaks=True, latency=False)
+    assert at.dataframe[0].value["accuracy"].iloc[0] == pytest.approx(ev.metrics["accuracy"])
+
+
+def test_compare_without_runs_explains_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    at = AppTest.from_file(COMPARE, default_timeout=60)
+    at.run()
+    assert not at.exception and "No usable runs" in at.info[0].value

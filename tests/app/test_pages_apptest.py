@@ -1,0 +1,79 @@
+"""AppTest for Home and Dataset: on the built-in demo, and on the real FER2013 when it is there."""
+import os
+
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+
+HOME = str(REPO / "pages" / "0_Home.py")
+DATASET = str(REPO / "pages" / "1_Dataset.py")
+
+
+def run(script, **env):
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: str(v) for k, v in env.items()})
+    try:
+        at = AppTest.from_file(script, default_timeout=120)
+        at.run()
+        return at
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def texts(at):
+    return " ".join(str(e.value) for coll in (at.markdown, at.caption, at.info, at.warning, at.error) for e in coll)
+
+
+def test_home_without_data_shows_the_demo_and_how_to_configure():
+    at = run(HOME)
+    assert not at.exception
+    assert any(m.label == "Dataset" and "Demo" in str(m.value) for m in at.metric)
+    assert "FER_DATA" in texts(at)
+    assert not at.error  # the sidebar lists the pages; Home does not repeat them
+
+
+def test_dataset_page_on_demo_has_all_sections():
+    at = run(DATASET)
+    assert not at.exception
+    assert "Demo dataset" in texts(at)
+    assert [t.label for t in at.tabs] == ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus"]
+    charts = [e for e in at.get("plotly_chart")]
+    assert charts, "class balance chart missing"
+    findings = {r["finding"]: r["rows"] for r in at.dataframe[1].value.to_dict("records")}
+    assert findings["leaks PublicTest<-Training"] == 2
+    assert len(at.get("image")) >= 1
+
+
+def test_dataset_page_switches_scheme_and_split():
+    at = run(DATASET)
+    at.sidebar.selectbox[1].select_index(1).run()  # FER2013 labels -> next reachable scheme
+    assert not at.exception
+    at.sidebar.selectbox[2].select("PublicTest").run()
+    assert not at.exception
+    at.radio[0].set_value("percent").run()
+    assert not at.exception
+
+
+def test_dataset_page_bad_path_shows_a_message_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("emotion,pixels,Usage\n3,1 2 3,Training\n")
+    at = run(DATASET)
+    at.sidebar.selectbox[0].select("Other path…").run()
+    at.sidebar.text_input[0].input(str(bad)).run()
+    assert not at.exception
+    assert any("3 pixel values, expected 2304" in e.value for e in at.error)
+
+
+def test_dataset_page_on_real_fer2013(shared_data):
+    at = run(DATASET, FER_DATA_DIR=shared_data)
+    assert not at.exception
+    first = at.dataframe[0].value  # class weights
+    assert round(float(first.loc["disgust", "Training"]), 3) == 9.407
+    findings = {r["finding"]: r["rows"] for r in at.dataframe[1].value.to_dict("records")}
+    assert findings["rows sharing an image with another row"] == 3369
+    assert findings["leaks PrivateTest<-Training"] == 288
+    assert any(m.label == "Agreement with FERPlus" for m in at.metric)

@@ -1,0 +1,69 @@
+"""AppTest for Relabel: label with the class buttons, undo, survive a fresh session, agreement, export."""
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from fer_core.data.loading import load_dataset
+from fer_core.relabel.store import LabelStore
+
+RELABEL = str(REPO / "pages" / "2_Relabel.py")
+
+
+def start(monkeypatch, tmp_path, name="alice"):
+    monkeypatch.setenv("FER_RELABEL_DIR", str(tmp_path / "relabel"))
+    at = AppTest.from_file(RELABEL, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert any("Type your name" in i.value for i in at.info)
+    at.sidebar.text_input(key="annotator").input(name).run()
+    assert not at.exception
+    return at
+
+
+def button(at, key):
+    return at.button(key=key)
+
+
+def test_label_undo_and_reload(monkeypatch, tmp_path):
+    at = start(monkeypatch, tmp_path)
+    for j in (3, 3, 7, 9, 0):
+        button(at, f"lab_{j}").click().run()
+        assert not at.exception
+    assert any("Saved #" in c.value for c in at.caption)
+    button(at, "nav_undo").click().run()
+    store = LabelStore(tmp_path / "relabel" / "fer2024.sqlite")
+    labels = store.labels_of("alice")
+    assert sorted(labels.values()) == [3, 3, 7, 9]
+    # a new browser session (fresh AppTest) sees the same saved labels and skips them in its queue
+    again = start(monkeypatch, tmp_path)
+    progress = {m.label: m.value for m in again.metric}
+    assert progress["Labelled by you"] == "4"
+    ds = load_dataset("demo")
+    assert again.get("image")[0].proto.imgs[0].caption.startswith(f"#{ds.ids[4]}")
+
+
+def test_two_annotators_agreement_and_export(monkeypatch, tmp_path):
+    a = start(monkeypatch, tmp_path, "alice")
+    for j in (3, 4, 5):
+        button(a, f"lab_{j}").click().run()
+    b = start(monkeypatch, tmp_path, "bob")
+    for j in (3, 4, 6):
+        button(b, f"lab_{j}").click().run()
+    b.run()
+    assert any("Fleiss" in m.value for m in b.markdown)
+    assert len(b.dataframe[-1].value) == 1  # one disagreement to resolve
+    b.text_input(key="export_dir").input(str(tmp_path / "out")).run()
+    b.radio(key="export_policy").set_value("annotator").run()
+    button(b, "export_btn").click().run()
+    assert not b.exception and any("Exported" in s.value for s in b.success)
+    assert load_dataset(tmp_path / "out" / "fer2024-fer2024.csv").scheme == "fer2024"
+
+
+def test_model_prediction_and_ranking_queue(monkeypatch, tmp_path, two_runs):
+    at = start(monkeypatch, tmp_path)
+    run_id = two_runs[0].name
+    at.sidebar.selectbox(key="q_predict").select(run_id).run()
+    assert not at.exception
+    assert any(m.value.startswith(f"Model `{run_id[:40]}`") for m in at.markdown)
+    at.sidebar.selectbox(key="q_rank").select(f"run: {run_id}").run()
+    assert not at.exception
+    assert any("flagged as likely label errors" in c.value for c in at.sidebar.caption)

@@ -1,0 +1,84 @@
+"""AppTest for the Train page: the form starts a real background job that the page then follows."""
+
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from fer_core.jobs.store import JobStore
+
+TRAIN = str(REPO / "pages" / "3_Train.py")
+
+
+def test_train_page_starts_follows_and_finishes_a_job(monkeypatch, tmp_path):
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))  # an empty models folder: no jobs yet
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert any("No training jobs yet" in i.value for i in at.info)
+    at.number_input[0].set_value(1)  # epochs
+    at.number_input[1].set_value(16)  # batch size
+    [n for n in at.number_input if n.label.startswith("Max training images")][0].set_value(48)
+    [n for n in at.number_input if n.label.startswith("Random erasing")][0].set_value(0.5)
+    [n for n in at.number_input if n.label.startswith("CutMix")][0].set_value(1.0)
+    [n for n in at.number_input if n.label == "Weight decay"][0].set_value(0.0005)
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Queued job-" in s.value for s in at.success)
+    store = JobStore()
+    job_id = store.list()[0]["id"]
+    job = store.wait(job_id, timeout=300)
+    assert job["status"] == "completed", store.log_tail(job_id)
+    at.run()
+    assert not at.exception
+    assert any(job["run_id"] in s.value for s in at.success)
+    table = at.dataframe[0].value
+    assert table.iloc[0]["status"] == "completed"
+    import json
+    saved = json.loads((tmp_path / job["run_id"] / "config.json").read_text())["train_config"]
+    assert saved["augment"]["erasing"] == 0.5 and saved["augment"]["cutmix"] == 1.0
+    assert saved["weight_decay"] == 0.0005 and saved["distill_weight"] == 0.0 and saved["teacher_runs"] == []
+
+
+def test_train_page_rejects_a_missing_dataset_path_clearly(monkeypatch, tmp_path):
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    at.selectbox[1].select("Other path…")
+    at.text_input[0].input("")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("no dataset path given" in e.value for e in at.error)
+
+
+def test_a_cut_off_run_is_offered_for_resume_and_finishes(monkeypatch, tmp_path):
+    import json
+
+    import pytest
+
+    from fer_core.training.config import TrainConfig
+    from fer_core.training.lifecycle import train
+    from fer_core.training.progress import Progress
+
+    class PowerCut(Progress):
+        def epoch(self, epoch, logs):
+            if epoch == 1:
+                raise RuntimeError("power cut")
+
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    cfg = TrainConfig(architecture="cnn004", data="demo", epochs=3, batch_size=16, max_steps_per_epoch=2,
+                      early_stopping_patience=None, run_name="cut")
+    with pytest.raises(RuntimeError):
+        train(cfg, progress=PowerCut(), out_root=tmp_path)
+    (partial,) = tmp_path.glob("*.partial")
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    assert not any(b.label == "Resume" for b in at.button)  # its trainer (this process) is still alive
+    (partial / "owner.pid").unlink()  # the trainer died
+    at.run()
+    assert any(partial.name in m.value and "epoch 1/3" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Resume").click().run()
+    assert not at.exception and any("to resume" in s.value for s in at.success)
+    store = JobStore()
+    job = store.wait(store.list()[0]["id"], timeout=300)
+    assert job["status"] == "completed", store.log_tail(job["id"])
+    record = json.loads((tmp_path / partial.name.removesuffix(".partial") / "run.json").read_text())
+    assert record["epochs_run"] == 3 and any("Resumed" in n for n in record["notes"])

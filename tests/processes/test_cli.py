@@ -1,0 +1,52 @@
+import json
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "fer_core", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_data_info_and_check_on_demo():
+    info = run_cli("data", "info", "demo", "--json")
+    assert info.returncode == 0, info.stderr
+    facts = json.loads(info.stdout)
+    assert facts["rows"] == 392 and facts["demo"] is True
+    assert facts["class_counts"]["Training"]["happy"] == 40
+    check = run_cli("data", "check", "demo")
+    assert check.returncode == 0
+    assert "leaks PublicTest<-Training: 2" in check.stdout
+    assert "blank images (one flat value): 2" in check.stdout
+
+
+def test_bad_path_gives_a_clear_error_and_exit_code(tmp_path):
+    bad = tmp_path / "broken.csv"
+    bad.write_text("a,b,c\n1,2,3\n")
+    out = run_cli("data", "info", str(bad))
+    assert out.returncode == 2
+    assert "wrong header" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_info_maps_into_another_scheme():
+    out = run_cli("data", "info", "demo", "--scheme", "fer2024", "--json")
+    facts = json.loads(out.stdout)
+    assert facts["scheme"] == "fer2024" and "not-a-face" in facts["class_counts"]["Training"]
+
+
+def test_bad_settings_and_broken_runs_end_in_one_line_and_exit_2(tmp_path):
+    typo = run_cli("train", "--data", "demo", "--set", "epohcs=3")
+    assert typo.returncode == 2 and "did you mean 'epochs'" in typo.stderr and "Traceback" not in typo.stderr
+    wrong = run_cli("train", "--data", "demo", "--set", "epochs=abc")
+    assert wrong.returncode == 2 and "epochs" in wrong.stderr and "Traceback" not in wrong.stderr
+    broken = tmp_path / "broken-run"
+    broken.mkdir()
+    (broken / "model.keras").write_bytes(b"")
+    (broken / "config.json").write_text("{}")
+    for args in (("evaluate", str(broken)), ("train", "--resume", str(broken)), ("jobs", "--cancel", "job-nope"),
+                 ("jobs", "--cancel", "job-20990101-000000-abcdef")):
+        out = run_cli(*args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)

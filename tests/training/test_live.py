@@ -1,0 +1,77 @@
+"""Live pipeline on real CK+ faces pasted into 640x480 frames, through the WebRTC frame callback."""
+import av
+import cv2
+import numpy as np
+import pytest
+
+from conftest import frame_with
+from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
+from fer_core.live.tracking import Tracker, iou
+
+
+def test_callback_detects_and_classifies_real_faces(two_runs, ck_faces):
+    session = LiveSession(LivePipeline(two_runs[0]))
+    for face in ck_faces:
+        out = session.callback(av.VideoFrame.from_ndarray(frame_with(face), format="bgr24"))
+        assert out.to_ndarray(format="bgr24").shape == (480, 640, 3)
+    snap = session.snapshot()
+    assert snap["error"] is None
+    assert snap["frames"] == len(ck_faces) and snap["frames_with_face"] >= len(ck_faces) - 1
+    track, label, conf, probs = snap["faces"][0]
+    assert label in session.pipeline.classifier.class_names and abs(sum(probs) - 1) < 1e-3
+    assert set(snap["timings"]) >= {"detect", "classify", "draw", "overlay", "fps"}
+
+
+@pytest.mark.parametrize("overlay", ["Grad-CAM", "Grad-CAM++"])
+def test_overlays_change_the_face_region(two_runs, ck_faces, overlay):
+    pipe = LivePipeline(two_runs[0], LiveSettings(show_timings=False))
+    frame = frame_with(ck_faces[0])
+    plain, results, _ = pipe.process(frame)
+    assert results
+    pipe.settings.overlay = overlay
+    with_overlay, _, timings = pipe.process(frame)
+    x, y, w, h = results[0].box
+    assert timings["overlay"] > 0
+    assert np.abs(with_overlay[y + 10:y + h - 10, x + 10:x + w - 10].astype(int)
+                  - plain[y + 10:y + h - 10, x + 10:x + w - 10]).mean() > 1
+
+
+def test_cbam_attention_overlay_on_a_cbam_model(tmp_path, ck_faces):
+    from fer_core.training.config import TrainConfig
+    from fer_core.training.lifecycle import train
+    run = train(TrainConfig(architecture="cbam5cnn", data="demo", epochs=1, batch_size=16, max_train_images=32,
+                            max_steps_per_epoch=1), out_root=tmp_path)
+    pipe = LivePipeline(run, LiveSettings(overlay="CBAM attention", show_timings=False))
+    heat = pipe.explainer.cbam_attention(cv2.resize(ck_faces[0], (48, 48)))
+    assert heat.shape == (48, 48) and 0 <= heat.min() and heat.max() <= 1
+    _, results, timings = pipe.process(frame_with(ck_faces[0]))
+    assert results and timings["overlay"] > 0
+
+
+def test_tracker_smooths_and_keeps_identity():
+    tr = Tracker(alpha=0.5)
+    a = tr.update(np.array([[100, 100, 50, 50]]), np.array([[1.0, 0.0]]))[0]
+    b = tr.update(np.array([[104, 102, 50, 50]]), np.array([[0.0, 1.0]]))[0]
+    assert a.id == b.id and np.allclose(b.probs, [0.5, 0.5])
+    c = tr.update(np.array([[400, 300, 50, 50]]), np.array([[0.0, 1.0]]))[0]
+    assert c.id != a.id
+    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+
+
+def test_no_face_frame_is_passed_through(two_runs):
+    session = LiveSession(LivePipeline(two_runs[0]))
+    session.callback(av.VideoFrame.from_ndarray(np.full((480, 640, 3), 30, np.uint8), format="bgr24"))
+    snap = session.snapshot()
+    assert snap["frames"] == 1 and snap["frames_with_face"] == 0 and snap["faces"] == []
+
+
+def test_video_processing_writes_per_frame_rows(two_runs, ck_faces, tmp_path):
+    from fer_core.live.video import process_video
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for face in ck_faces[:6]:
+        writer.write(frame_with(face))
+    writer.release()
+    table = process_video(str(path), LivePipeline(two_runs[0]))
+    assert len(table) >= 5 and set(table["frame"]) <= set(range(6))
+    assert np.allclose(table.iloc[:, 5:].sum(axis=1), 1, atol=1e-3)

@@ -1,0 +1,36 @@
+"""GPU hosts have Keras + NumPy (+ Pillow) but no OpenCV, pandas, scikit-learn or Streamlit: the training path
+(CLI, data loading, packs, engine) must not import them. This runs a tiny training with those imports blocked."""
+import json
+import subprocess
+import sys
+
+from conftest import REPO
+
+BLOCKER = """
+import builtins, sys
+BLOCKED = {"cv2", "pandas", "sklearn", "streamlit", "plotly", "scipy", "streamlit_webrtc"}
+real = builtins.__import__
+def guarded(name, *args, **kwargs):
+    if name.split(".")[0] in BLOCKED:
+        raise ImportError(f"{name} is not installed on GPU hosts")
+    return real(name, *args, **kwargs)
+builtins.__import__ = guarded
+from fer_core.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_cli_training_on_a_pack_needs_no_app_packages(tmp_path):
+    # the pack itself is written here (OpenCV encodes); the blocked process only decodes it, with Pillow
+    from fer_core.data.loading import load_dataset
+    from fer_core.data.pack import write_pack
+    pack = tmp_path / "demo.ferpack.npz"
+    write_pack(load_dataset("demo"), pack, splits=["Training", "PublicTest"])
+    out = subprocess.run([sys.executable, "-c", BLOCKER, "train", "--arch", "cnn004", "--data", str(pack),
+                          "--epochs", "1", "--max-steps", "2", "--set", "batch_size=16", "--set", "augment.erasing=0.5",
+                          "--out", str(tmp_path / "runs"), "--json"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    record = json.loads(out.stdout[out.stdout.index("{"):])
+    assert record["status"] == "completed"
+    assert any("Lossy WebP q95 pack" in n for n in record["notes"])

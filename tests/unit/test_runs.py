@@ -1,0 +1,53 @@
+"""The Run type: broken run folders are listed with their problem, never chosen as default, never crash."""
+import json
+
+import pytest
+
+from fer_core.errors import RunError
+from fer_core.runs.layout import new_run_id, run_name_of
+from fer_core.runs.run import Run
+from fer_core.runs.store import default_run, default_selection, list_runs, usable_runs
+
+
+def _run(root, name, model=b"PK\x05\x06" + b"\0" * 18, config=None):
+    d = root / name
+    d.mkdir(parents=True)
+    if model is not None:
+        (d / "model.keras").write_bytes(model)
+    if config is not None:
+        (d / "config.json").write_text(config)
+    return d
+
+
+def test_broken_runs_are_named_with_their_problem(tmp_path):
+    good = json.dumps({"class_names": ["a", "b"], "train_config": {"data": "demo"}})
+    _run(tmp_path, "1-good", config=good)
+    _run(tmp_path, "2-empty-model", model=b"", config=good)
+    _run(tmp_path, "3-corrupt-model", model=b"not a zip", config=good)
+    _run(tmp_path, "4-no-config")
+    _run(tmp_path, "5-bad-json", config="{oops")
+    _run(tmp_path, "6-no-model", model=None, config=good)
+    problems = {r.id: r.problem for r in list_runs(tmp_path)}
+    assert problems == {"1-good": None, "2-empty-model": "model.keras is empty",
+                        "3-corrupt-model": "model.keras is not a Keras file (corrupt or truncated)",
+                        "4-no-config": "config.json is missing", "5-bad-json": "config.json is not valid JSON",
+                        "6-no-model": "model.keras is missing"}
+    assert [r.id for r in usable_runs(tmp_path)] == ["1-good"]
+    assert default_run(tmp_path).id == "1-good"  # the newest is broken: never the default
+    assert default_selection(list_runs(tmp_path), None) == ["1-good"]
+    with pytest.raises(RunError, match="broken run: config.json is not valid JSON"):
+        Run.load(tmp_path / "5-bad-json").require_usable()
+
+
+def test_default_selection_keeps_the_default_model(tmp_path):
+    good = json.dumps({"class_names": ["a"]})
+    for name in ("1-default", "2-x", "3-y"):
+        _run(tmp_path, name, config=good)
+    (tmp_path / "default_run.txt").write_text("1-default")
+    runs = list_runs(tmp_path)
+    assert default_selection(runs, default_run(tmp_path)) == ["1-default", "3-y"]
+
+
+def test_run_ids_carry_their_name():
+    assert run_name_of(new_run_id("fernet-cpu")) == "fernet-cpu"
+    assert run_name_of(new_run_id("fernet-cpu") + ".partial") == "fernet-cpu"
