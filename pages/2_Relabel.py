@@ -1,10 +1,9 @@
 import uuid
 
 import numpy as np
-import plotly.express as px
 import streamlit as st
 
-from fer_core.app.charts import confusion_figure
+from fer_core.app.charts import bar_figure, confusion_figure, votes_figure
 from fer_core.errors import FerStudioError
 from fer_core.data.ferplus import VOTE_COLUMNS
 from fer_core.app.imaging import upscale
@@ -163,10 +162,7 @@ with tab_label:
             if state.get("last_saved"):
                 st.caption(state.last_saved)
             if ds.votes is not None:
-                fig = px.bar(x=list(range(10)), y=ds.votes[row], labels={"x": "FERPlus vote", "y": "votes"})
-                fig.update_xaxes(tickvals=list(range(10)), ticktext=list(VOTE_COLUMNS))
-                fig.update_layout(height=200, margin=dict(l=10, r=10, t=10, b=10))
-                st.plotly_chart(fig, key="votes")
+                st.plotly_chart(votes_figure(ds.votes[row], VOTE_COLUMNS), key="votes")
             if predict_run != "(none)":
                 clf = model_for(str(runs[predict_run].path))
                 probs = clf.predict(ds.images[row][None])[0]
@@ -178,12 +174,12 @@ with tab_label:
                 st.caption(f"Ranked queue by {rank_run}: position {pos + 1} is among the likeliest label errors.")
         cols = st.columns(5)
         for j, name in enumerate(project.target.classes):
-            cols[j % 5].button(f"{KEYS[j]} · {name}", key=f"lab_{j}", shortcut=KEYS[j], on_click=assign, args=(j,),
+            cols[j % 5].button(name, key=f"lab_{j}", shortcut=KEYS[j], on_click=assign, args=(j,),
                                type="primary" if mine == j else "secondary", use_container_width=True)
         n1, n2, n3, n4 = st.columns(4)
         n1.button("← Back", key="nav_back", shortcut="Left", on_click=go, args=(-1,), use_container_width=True)
-        n2.button("Skip (S)", key="nav_skip", shortcut="S", on_click=go, args=(1,), use_container_width=True)
-        n3.button("Undo (U)", key="nav_undo", shortcut="U", on_click=undo, use_container_width=True)
+        n2.button("Skip", key="nav_skip", shortcut="S", on_click=go, args=(1,), use_container_width=True)
+        n3.button("Undo", key="nav_undo", shortcut="U", on_click=undo, use_container_width=True)
         n4.button("Forward →", key="nav_fwd", shortcut="Right", on_click=go, args=(1,), use_container_width=True)
         st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward. Each label is committed "
                    "to the project database before it is shown as saved.")
@@ -197,8 +193,7 @@ with tab_progress:
     c4.metric("Your labels per hour", f"{p['labels_per_hour']:.0f}")
     st.progress(p["queue_labelled"] / max(p["queue_total"], 1))
     if p["per_class"]:
-        st.plotly_chart(px.bar(x=list(p["per_class"]), y=list(p["per_class"].values()),
-                               labels={"x": "new label", "y": "images"}), key="per_class")
+        st.plotly_chart(bar_figure(p["per_class"], p["per_class"].values(), "new label", "images"), key="per_class")
     tm = project.transition_matrix()
     st.plotly_chart(confusion_figure(tm.to_numpy(), list(tm.index), list(tm.columns),
                                      "Original label → new label (all annotators)", "original", "new"), key="transition")

@@ -9,7 +9,7 @@ from fer_core.app.imaging import upscale
 from fer_core.models.predict import TTA_MODES
 from fer_core.runs.store import default_run, default_selection, list_runs
 from fer_core.data.sources import available_sources
-from fer_core.app.ui import load, show_error
+from fer_core.app.ui import load, model_card, show_error
 
 st.title("Compare")
 
@@ -24,7 +24,11 @@ if not runs:
     st.info("No usable runs under `models/` yet. Train one on the Train page (or `python -m fer_core train`).")
     st.stop()
 by_id = {r.id: r for r in runs}
-chosen = st.sidebar.multiselect("Runs", list(by_id), default=default_selection(runs, default_run()))
+shipped = default_run()
+if shipped is not None:
+    with st.expander(f"Default model card: `{shipped.id}`"):
+        model_card(shipped)
+chosen = st.sidebar.multiselect("Runs", list(by_id), default=default_selection(runs, shipped))
 ensemble = st.sidebar.multiselect("Ensemble (average of probabilities)", list(by_id), default=[],
                                   help="Pick two or more runs; the ensemble is evaluated like one model.")
 sources = available_sources()

@@ -2,17 +2,16 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 import tempfile
 
-import cv2
-import plotly.express as px
 import streamlit as st
 
 from fer_core.errors import FerStudioError
 from fer_core.live.detect import DetectorSettings
 from fer_core.explain.overlays import OVERLAYS
 from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
-from fer_core.live.video import decode_image, process_video
+from fer_core.app.charts import bar_figure, emotion_timeline_figure
+from fer_core.live.video import annotate_image, decode_image, process_video
 from fer_core.runs.store import default_run, usable_runs
-from fer_core.app.ui import show_error
+from fer_core.app.ui import model_card, show_error
 
 st.title("Live")
 
@@ -25,7 +24,6 @@ ids = list(by_id)
 default = default_run()
 run_id = st.sidebar.selectbox("Model", ids, index=ids.index(default.id) if default else 0)
 run = by_id[run_id]
-record = run.record
 classes = run.class_names
 overlay = st.sidebar.selectbox("Overlay", OVERLAYS)
 target = st.sidebar.selectbox("Explain class", ["(predicted)"] + classes)
@@ -37,8 +35,8 @@ with st.sidebar.expander("Face detector"):
 servers = st.sidebar.text_area("STUN/TURN servers (one URL per line; empty = localhost only)", "")
 settings = LiveSettings(overlay=overlay, target_class=None if target == "(predicted)" else classes.index(target),
                         smoothing=smoothing, detector=DetectorSettings(scale, neighbours, min_size))
-if record.get("label"):
-    st.caption(f"Model: `{run_id}` — {record['label']}")
+with st.expander(f"About this model: `{run_id}`"):
+    model_card(run)
 
 
 
@@ -78,10 +76,8 @@ with tab_cam:
         if snap["faces"]:
             track, label, conf, probs = snap["faces"][0]
             st.markdown(f"Face #{track}: **{label}** ({conf:.0%})")
-            fig = px.bar(x=session.pipeline.classifier.class_names, y=probs, range_y=[0, 1],
-                         labels={"x": "class", "y": "probability"})
-            fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10))
-            st.plotly_chart(fig, key="live_probs")
+            st.plotly_chart(bar_figure(session.pipeline.classifier.class_names, probs, "class", "probability",
+                                       height=260, y_range=[0, 1]), key="live_probs")
 
     live_status()
 
@@ -91,19 +87,11 @@ with tab_image:
         try:
             img = decode_image(upload.getvalue(), upload.name)
             pipe = LivePipeline(str(run.path), LiveSettings(**{**settings.__dict__, "smoothing": 1.0, "show_timings": False}))
-            out, results, timings = pipe.process(img)
-            if not results and max(img.shape[:2]) <= 128:
-                st.info("No face detected; the image is small, so it is classified whole (as a face crop).")
-                gray = cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), (48, 48), interpolation=cv2.INTER_AREA)
-                probs = pipe.classifier.predict(gray[None])[0]
-                results_table = [{"face": 0, **{c: float(p) for c, p in zip(pipe.classifier.class_names, probs)}}]
-            else:
-                results_table = [{"face": r.track_id, "label": r.label, "confidence": r.confidence,
-                                  **{c: float(p) for c, p in zip(pipe.classifier.class_names, r.probs)}} for r in results]
-                if not results:
-                    st.warning("No face found. Try a lower 'Min neighbours' or 'Min face size' in the sidebar.")
-            st.image(out[..., ::-1], caption=f"{len(results)} face(s)")
-            st.dataframe(results_table, hide_index=True)
+            out, rows, note = annotate_image(pipe, img)
+            if note:
+                st.info(note)
+            st.image(out[..., ::-1], caption=f"{len(rows)} face(s)")
+            st.dataframe(rows, hide_index=True)
         except FerStudioError as exc:
             show_error(exc)
 
@@ -120,10 +108,7 @@ with tab_video:
                 table = process_video(tmp.name, pipe, every_nth=int(every), progress=lambda f: bar.progress(f))
                 bar.progress(1.0, text=f"{table['frame'].nunique() if len(table) else 0} frames with faces")
                 if len(table):
-                    long = table.melt(id_vars=["time_s", "face"], value_vars=pipe.classifier.class_names,
-                                      var_name="emotion", value_name="probability")
-                    st.plotly_chart(px.line(long[long["face"] == long["face"].min()], x="time_s", y="probability",
-                                            color="emotion"), key="video_chart")
+                    st.plotly_chart(emotion_timeline_figure(table, pipe.classifier.class_names), key="video_chart")
                     st.download_button("Download per-frame emotions (CSV)", table.to_csv(index=False).encode(),
                                        "emotions.csv", "text/csv")
                 else:

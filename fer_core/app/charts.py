@@ -65,3 +65,25 @@ def pvalue_figure(matrix: pd.DataFrame) -> go.Figure:
                     color_continuous_scale="RdBu", zmin=0, zmax=1, aspect="auto", labels=dict(color="p"))
     fig.update_layout(title="McNemar p-values (paired, same test images)", margin=dict(l=10, r=10, t=40, b=10))
     return fig
+
+
+def bar_figure(x, y, x_title: str, y_title: str, height: int | None = None, y_range=None) -> go.Figure:
+    fig = px.bar(x=list(x), y=list(y), range_y=y_range, labels={"x": x_title, "y": y_title})
+    fig.update_layout(margin=dict(l=10, r=10, t=10, b=10), **({"height": height} if height else {}))
+    return fig
+
+
+# FERPlus vote columns in the FER2013 vocabulary the Relabel buttons use
+VOTE_NAMES = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad", "anger": "angry",
+              "disgust": "disgust", "fear": "fear", "contempt": "contempt", "unknown": "unknown", "NF": "not a face"}
+
+
+def votes_figure(votes, columns) -> go.Figure:
+    return bar_figure([VOTE_NAMES.get(c, c) for c in columns], votes, "FERPlus votes", "votes", height=200)
+
+
+def emotion_timeline_figure(table: pd.DataFrame, class_names) -> go.Figure:
+    """Per-frame probabilities of the first face in a video, one line per emotion."""
+    long = table.melt(id_vars=["time_s", "face"], value_vars=list(class_names), var_name="emotion",
+                      value_name="probability")
+    return px.line(long[long["face"] == long["face"].min()], x="time_s", y="probability", color="emotion")

@@ -44,3 +44,20 @@ def process_video(path: str, pipeline: LivePipeline, every_nth: int = 1, max_fra
     if index == 0:
         raise DataError("the video has no readable frames", path=path)
     return pd.DataFrame(rows, columns=["frame", "time_s", "face", "label", "confidence", *names])
+
+
+def annotate_image(pipeline: LivePipeline, img: np.ndarray) -> tuple[np.ndarray, list[dict], str | None]:
+    """Detect and classify the faces of a still image: (annotated image, one row per face, a note for the user).
+    A small image without a detected face is taken to be a face crop and classified whole."""
+    out, results, _ = pipeline.process(img)
+    names = pipeline.classifier.class_names
+    if not results and max(img.shape[:2]) <= 128:
+        gray = cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), (48, 48), interpolation=cv2.INTER_AREA)
+        probs = pipeline.classifier.predict(gray[None])[0]
+        rows = [{"face": 0, "label": names[int(probs.argmax())], "confidence": float(probs.max()),
+                 **{c: float(p) for c, p in zip(names, probs)}}]
+        return out, rows, "No face detected; the image is small, so it is classified whole (as a face crop)."
+    rows = [{"face": r.track_id, "label": r.label, "confidence": r.confidence,
+             **{c: float(p) for c, p in zip(names, r.probs)}} for r in results]
+    note = None if results else "No face found. Try a lower 'Min neighbours' or 'Min face size' in the sidebar."
+    return out, rows, note

@@ -50,3 +50,13 @@ def test_bad_settings_and_broken_runs_end_in_one_line_and_exit_2(tmp_path):
         out = run_cli(*args)
         assert out.returncode == 2, (args, out.stderr)
         assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)
+
+
+def test_import_boundaries():
+    """The model registry and config validation load without Keras; the Live path without scikit-learn/SciPy."""
+    code = ("import sys; import fer_core.models.registry, fer_core.training.config as c; c.TrainConfig().validate(); "
+            "assert 'keras' not in sys.modules, 'keras'; "
+            "import streamlit_webrtc, fer_core.live.pipeline, fer_core.live.video; "
+            "bad = [m for m in ('sklearn', 'scipy') if m in sys.modules]; assert not bad, bad")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
