@@ -77,3 +77,16 @@ def test_dataset_page_on_real_fer2013(shared_data):
     assert findings["rows sharing an image with another row"] == 3369
     assert findings["leaks PrivateTest<-Training"] == 288
     assert any(m.label == "Agreement with FERPlus" for m in at.metric)
+
+
+def test_home_shows_the_shipped_default_models_card():
+    import json
+    at = run(HOME, FER_MODELS_DIR=REPO / "models")
+    assert not at.exception and not at.error
+    pointer = (REPO / "models" / "default_run.txt").read_text().strip()
+    card = json.loads((REPO / "models" / pointer / "card.json").read_text())
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["FER2013 PrivateTest"] == f"{100 * card['fer2013_privatetest']['accuracy']:.1f}%"
+    assert shown["CK+48"] == f"{100 * card['ckplus']['accuracy']:.1f}%"
+    metrics = json.loads((REPO / "models" / pointer / "metrics.json").read_text())
+    assert abs(card["fer2013_privatetest"]["accuracy"] - metrics["test"]["accuracy"]) < 1e-3  # measured, not typed
