@@ -13,7 +13,7 @@ class Page:
     url_path: str
 
 
-HOME = Page("pages/0_Home.py", "Home", "🙂", "The loaded dataset, saved runs and the default model's card.", "")
+HOME = Page("pages/0_Overview.py", "Home", "🙂", "The loaded dataset, saved runs and the default model's card.", "overview")
 PAGES = (
     Page("pages/1_Dataset.py", "Dataset", "📊",
          "Class balance per split and label scheme, sample grids, data-quality findings, FER2013 vs FERPlus.",
@@ -34,5 +34,5 @@ PAGES = (
 def streamlit_pages() -> list:
     """st.Page objects for st.navigation (Home first, as the default page)."""
     import streamlit as st
-    return [st.Page(p.script, title=p.title, icon=p.icon, url_path=p.url_path or None, default=p is HOME)
+    return [st.Page(p.script, title=p.title, icon=p.icon, url_path=p.url_path, default=p is HOME)
             for p in (HOME, *PAGES)]

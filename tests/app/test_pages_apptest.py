@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
 
-HOME = str(REPO / "pages" / "0_Home.py")
+HOME = str(REPO / "pages" / "0_Overview.py")
 DATASET = str(REPO / "pages" / "1_Dataset.py")
 
 

@@ -106,7 +106,7 @@ def browser(playwright):
     b.close()
 
 
-@pytest.mark.parametrize("path,name", [("/", "Home")] + [("/" + Path(p.script).stem.split("_", 1)[1], p.title)
+@pytest.mark.parametrize("path,name", [("/", "Home")] + [("/" + p.url_path, p.title)
                                                           for p in PAGES])
 def test_page_loads_without_exception(browser, app_url, path, name):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
