@@ -37,8 +37,13 @@ def history_figure(history: list[dict], metrics=("loss", "accuracy")) -> go.Figu
                 fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], name=key, mode="lines+markers",
                                          line=dict(dash=dash)), row=1, col=col)
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=10), height=320)
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text="epoch", tickformat="d", **_whole_epochs(len(epochs)))
     return fig
+
+
+def _whole_epochs(n: int) -> dict:
+    """Epoch axes tick at whole epochs only (no 1.5 / 2.5)."""
+    return {"tick0": 1, "dtick": max(1, -(-n // 10))}
 
 
 def per_class_f1_figure(frame: pd.DataFrame) -> go.Figure:
@@ -57,6 +62,8 @@ def curves_figure(histories: dict, metric: str) -> go.Figure:
                                          line=dict(dash=dash)))
     fig.update_layout(title=metric, margin=dict(l=10, r=10, t=40, b=10), xaxis_title="epoch",
                       legend=dict(orientation="h", y=-0.3))
+    longest = max((len(h["epoch"]) for h in histories.values()), default=1)
+    fig.update_xaxes(tickformat="d", **_whole_epochs(longest))
     return fig
 
 
