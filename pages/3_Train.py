@@ -140,7 +140,10 @@ def jobs_panel():
     text = f"{status} · epoch {job.get('epoch', 0)}/{job.get('epochs', '?')}"
     if eta is not None:
         text += f" · ETA {int(eta // 60)} min {int(eta % 60)} s"
-    st.progress(min(float(job.get("progress", 0.0)), 1.0), text=text)
+    done = status == "completed" and int(job.get("epoch") or 0) < int(job.get("epochs") or 0)
+    if done:
+        text += " · stopped early (validation accuracy stopped improving; the best epoch was kept)"
+    st.progress(1.0 if status == "completed" else min(float(job.get("progress", 0.0)), 1.0), text=text)
     if job.get("history"):
         st.plotly_chart(history_figure(job["history"]), key=f"curves_{job['id']}")
     if status in ACTIVE or status == "queued":
