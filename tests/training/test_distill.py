@@ -46,5 +46,6 @@ def test_teachers_can_be_named_by_run_name(two_runs):
     from fer_core.runs.store import resolve_runs
     resolved = resolve_runs(["tiny-b", str(two_runs[0])])
     assert Path(resolved[0]).name == two_runs[1].name and resolved[1] == str(two_runs[0])
-    with pytest.raises(DataError, match="no finished run named 'nobody'"):
+    from fer_core.errors import RunError
+    with pytest.raises(RunError, match="no finished run named 'nobody'"):
         resolve_runs(["nobody"])
