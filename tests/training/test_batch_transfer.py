@@ -4,7 +4,7 @@ import json
 import pytest
 
 from fer_core.cli import main
-from fer_core.errors import DataError
+from fer_core.errors import DataError, StoreError
 from fer_core.runs.layout import run_name_of
 from fer_core.runs.store import find_runs
 from fer_core.runs.transfer import bundle_runs, unbundle_runs
@@ -51,17 +51,17 @@ def test_bundle_in_small_parts_and_unbundle_verifies_everything(two_runs, tmp_pa
     for run, back in zip(two_runs, restored):
         assert (run / "model.keras").read_bytes() == (tmp_path / "m" / run.name / "model.keras").read_bytes()
         assert back.endswith(run.name)
-    with pytest.raises(DataError, match="already present"):
+    with pytest.raises(StoreError, match="already present"):
         unbundle_runs([tmp_path / "b", other], tmp_path / "m")
     part = other / "runs.tar.part001"
     part.write_bytes(part.read_bytes()[:-1] + b"x")
-    with pytest.raises(DataError, match="damaged"):
+    with pytest.raises(StoreError, match="damaged"):
         unbundle_runs([tmp_path / "b", other], tmp_path / "m2")
     part.unlink()
-    with pytest.raises(DataError, match="missing"):
+    with pytest.raises(StoreError, match="missing"):
         unbundle_runs([tmp_path / "b", other], tmp_path / "m2")
     partial = tmp_path / "x.partial"
     partial.mkdir()
-    with pytest.raises(DataError, match="only finished runs"):
+    with pytest.raises(StoreError, match="only finished runs"):
         bundle_runs([partial], tmp_path / "b3")
     assert find_runs(tmp_path / "m", "tiny-a")[0].name == two_runs[0].name
