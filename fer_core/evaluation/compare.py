@@ -8,6 +8,7 @@ import pandas as pd
 
 from fer_core.evaluation.evaluate import Evaluation
 from fer_core.evaluation.stats import cochran_q, friedman, mcnemar
+from fer_core.runs.layout import HISTORY
 
 
 def summary_table(evals: list[Evaluation]) -> pd.DataFrame:
@@ -61,7 +62,7 @@ def misclassified(ev: Evaluation, true_class: str | None = None, pred_class: str
 
 
 def load_history(run_dir: str | Path) -> pd.DataFrame | None:
-    path = Path(run_dir) / "history.csv"
+    path = Path(run_dir) / HISTORY
     if not path.exists() or path.stat().st_size == 0:
         return None
     return pd.read_csv(path)

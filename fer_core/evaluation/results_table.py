@@ -2,19 +2,18 @@
 and its 95% CI, how it was scored, the training command(s), the training time and the device."""
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
+
+from fer_core.runs.layout import RECORD
+from fer_core.runs.run import read_json
 
 HEADER = ("| model | scored on | n | accuracy (95% CI) | macro-F1 | params | size MB | trained on | train time | reproduce |\n"
           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 
 
 def _record(run_dir: str) -> dict:
-    try:
-        return json.loads((Path(run_dir) / "run.json").read_text())
-    except (OSError, ValueError):
-        return {}
+    return read_json(Path(run_dir) / RECORD)
 
 
 def evaluate_command(ev, run_dirs, data: str | None) -> str:
