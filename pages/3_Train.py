@@ -5,7 +5,7 @@ import streamlit as st
 from fer_core.app.charts import history_figure
 from fer_core.errors import DataError, FerStudioError
 from fer_core.jobs.store import ACTIVE, JobStore, eta_seconds, job_rows
-from fer_core.data.label_views import LABEL_SOURCE_TITLES
+from fer_core.data.ferplus import LABEL_SOURCES
 from fer_core.models import ARCHITECTURES
 from fer_core.runs.store import cut_off_runs, usable_runs
 from fer_core.data.schemes import all_schemes
@@ -30,7 +30,7 @@ with st.expander("New training job", expanded=not store.list()):
         source_label = c1.selectbox("Dataset", [s.label for s in sources] + ["Other path…"])
         other_path = c1.text_input("Other path (CSV, .csv.gz or image folder)")
         scheme = c2.selectbox("Label scheme", list(all_schemes()), index=list(all_schemes()).index(D.scheme))
-        label_source = c3.selectbox("Labels from", list(LABEL_SOURCE_TITLES), format_func=LABEL_SOURCE_TITLES.get)
+        label_source = c3.selectbox("Labels from", list(LABEL_SOURCES), format_func=LABEL_SOURCES.get)
         c1, c2, c3, c4 = st.columns(4)
         epochs = c1.number_input("Epochs", 1, 1000, D.epochs)
         batch = c2.number_input("Batch size", 1, 1024, D.batch_size or arch.batch_size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fer_core.data.dataset import Dataset
-from fer_core.data.ferplus import LABEL_SOURCES, labels_from_votes
+from fer_core.data.ferplus import labels_from_votes
 from fer_core.data.schemes import get_scheme, map_labels, reachable_schemes
 
 
@@ -39,4 +39,3 @@ def apply_view(ds: Dataset, view: LabelView) -> Dataset:
     return ds.with_labels(map_labels(votes_labels, "ferplus", view.scheme), view.scheme)
 
 
-LABEL_SOURCE_TITLES = LABEL_SOURCES
