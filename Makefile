@@ -33,6 +33,7 @@ lint: install
 bench: install
 	$(PY) bench/train_throughput.py --archs cnn004,cnn002,cbam5cnn
 	$(PY) bench/live.py
+	$(PY) bench/live_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts

@@ -13,20 +13,20 @@ class Page:
     url_path: str
 
 
-HOME = Page("pages/0_Overview.py", "Home", "🙂", "The loaded dataset, saved runs and the default model's card.", "overview")
+HOME = Page("app_pages/0_Overview.py", "Home", "🙂", "The loaded dataset, saved runs and the default model's card.", "overview")
 PAGES = (
-    Page("pages/1_Dataset.py", "Dataset", "📊",
+    Page("app_pages/1_Dataset.py", "Dataset", "📊",
          "Class balance per split and label scheme, sample grids, data-quality findings, FER2013 vs FERPlus.",
          "Dataset"),
-    Page("pages/2_Relabel.py", "Relabel", "🏷️",
+    Page("app_pages/2_Relabel.py", "Relabel", "🏷️",
          "Relabel FER2013 into the 10-class FER2024 scheme with the keyboard; several annotators, nothing lost.",
          "Relabel"),
-    Page("pages/3_Train.py", "Train", "🏋️",
+    Page("app_pages/3_Train.py", "Train", "🏋️",
          "Launch background training jobs, follow, cancel and resume them.", "Train"),
-    Page("pages/4_Compare.py", "Compare", "📈",
+    Page("app_pages/4_Compare.py", "Compare", "📈",
          "Metrics with confidence intervals, per-class F1, confusion matrices, curves, McNemar tests, ensembles.",
          "Compare"),
-    Page("pages/5_Live.py", "Live", "🎥",
+    Page("app_pages/5_Live.py", "Live", "🎥",
          "Webcam (WebRTC) inference with Grad-CAM / CBAM overlays; image and video upload fallbacks.", "Live"),
 )
 

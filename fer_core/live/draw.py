@@ -21,17 +21,35 @@ def overlay_heatmap(frame: np.ndarray, box, heat: np.ndarray, alpha: float = 0.4
     frame[y0:y1, x0:x1] = cv2.addWeighted(roi, 1 - alpha, part, alpha, 0)
 
 
+def _font_scale(frame: np.ndarray, base: float) -> float:
+    """Text scales with the frame: the sizes below are for 640 px wide frames (320x240 gets half)."""
+    return base * max(frame.shape[1], 160) / 640
+
+
+def _put_text(frame: np.ndarray, text: str, x: int, y: int, scale: float, colour, thickness: int) -> None:
+    """Draw `text` with its baseline at y, shifted left/down so it stays inside the frame (never clipped)."""
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    while tw > frame.shape[1] - 4 and scale > 0.25:  # wider than the frame: shrink before shifting
+        scale *= 0.85
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    x = int(min(max(x, 2), max(frame.shape[1] - tw - 2, 2)))
+    y = int(min(max(y, th + 2), frame.shape[0] - 2))
+    cv2.putText(frame, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.putText(frame, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
+
+
 def draw_face(frame: np.ndarray, box, label: str, confidence: float, track_id: int | None = None) -> None:
     x, y, w, h = box
-    cv2.rectangle(frame, (x, y), (x + w, y + h), GREEN, 2)
+    thick = 2 if frame.shape[1] >= 480 else 1
+    cv2.rectangle(frame, (x, y), (x + w, y + h), GREEN, thick)
     text = f"{label} {confidence:.0%}" + (f" #{track_id}" if track_id is not None else "")
-    cv2.putText(frame, text, (x, max(y - 8, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.55, GREEN, 2, cv2.LINE_AA)
+    _put_text(frame, text, x, y - 8, _font_scale(frame, 0.55), GREEN, thick)
     bar_y = min(y + h + 4, frame.shape[0] - 8)
     cv2.rectangle(frame, (x, bar_y), (x + w, bar_y + 6), (80, 80, 80), -1)
     cv2.rectangle(frame, (x, bar_y), (x + int(w * confidence), bar_y + 6), GREEN, -1)
 
 
 def draw_timings(frame: np.ndarray, fps: float, timings_ms: dict) -> None:
-    text = f"{fps:4.1f} fps | " + " ".join(f"{k} {v:.1f}ms" for k, v in timings_ms.items())
-    cv2.putText(frame, text, (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(frame, text, (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, WHITE, 1, cv2.LINE_AA)
+    """Processed fps and per-stage milliseconds (moving medians) in the top-left corner."""
+    text = f"{fps:4.1f} fps | " + " ".join(f"{k} {v:.0f}ms" for k, v in timings_ms.items())
+    _put_text(frame, text, 8, 18, _font_scale(frame, 0.45), WHITE, 1)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -12,6 +12,7 @@ from fer_core.explain.overlays import Explainer
 from fer_core.live.classify import FaceClassifier
 from fer_core.live.detect import DetectorSettings, FaceDetector, crop_faces
 from fer_core.live.draw import draw_face, draw_timings, overlay_heatmap
+from fer_core.live.stats import MovingStats
 from fer_core.live.tracking import Tracker
 
 
@@ -35,7 +36,7 @@ class FaceResult:
 
 
 class LivePipeline:
-    """Not thread-safe by itself: LiveSession serialises access from the WebRTC worker thread."""
+    """Used by one thread at a time: the WebRTC worker of one stream (LiveSession), or a page run."""
 
     def __init__(self, run_dir, settings: LiveSettings | None = None):
         self.settings = settings or LiveSettings()
@@ -43,7 +44,6 @@ class LivePipeline:
         self.detector = FaceDetector(self.settings.detector)
         self.tracker = Tracker(alpha=self.settings.smoothing)
         self._explainer = None
-        self._last = None
 
     @property
     def explainer(self) -> Explainer:
@@ -52,7 +52,8 @@ class LivePipeline:
         return self._explainer
 
     def process(self, frame_bgr: np.ndarray, draw: bool = True) -> tuple[np.ndarray, list[FaceResult], dict]:
-        s = self.settings
+        """One frame -> (annotated copy, faces, per-stage milliseconds). Settings are read once per frame."""
+        s = self.settings  # the page swaps the whole object; this frame keeps the one it started with
         self.detector.settings = s.detector
         self.tracker.alpha = s.smoothing
         t0 = time.perf_counter()
@@ -67,7 +68,7 @@ class LivePipeline:
         results = [FaceResult(t.id, tuple(int(v) for v in t.box), t.probs, names[int(t.probs.argmax())],
                               float(t.probs.max())) for t in tracks]
         out = frame_bgr.copy() if draw else frame_bgr
-        overlay_ms = 0.0
+        overlay_ms = draw_ms = 0.0
         if draw:
             if s.overlay != "none":
                 t_ov = time.perf_counter()
@@ -81,52 +82,75 @@ class LivePipeline:
             for r in results:
                 draw_face(out, r.box, r.label, r.confidence, r.track_id)
             draw_ms = 1000 * (time.perf_counter() - t3)
-        else:
-            draw_ms = 0.0
-        timings = {"detect": 1000 * (t1 - t0), "classify": 1000 * (t2 - t1), "draw": draw_ms, "overlay": overlay_ms}
-        now = time.perf_counter()
-        fps = 1.0 / (now - self._last) if self._last else 0.0
-        self._last = now
-        if draw and s.show_timings:
-            draw_timings(out, fps, timings)
-        return out, results, {**timings, "fps": fps}
+        return out, results, {"detect": 1000 * (t1 - t0), "classify": 1000 * (t2 - t1), "draw": draw_ms,
+                              "overlay": overlay_ms}
 
 
 class LiveSession:
-    """State shared between the WebRTC callback thread and the page (guarded by a lock)."""
+    """One browser tab's stream: the WebRTC worker thread processes frames, the page reads snapshots.
+
+    The lock guards only the published numbers, never the processing, so the page's once-a-second status
+    never waits for a frame and a frame never waits for the page.
+    """
 
     def __init__(self, pipeline: LivePipeline):
         self.pipeline = pipeline
         self.lock = threading.Lock()
+        self.stats = MovingStats()
+        self.received = 0
         self.frames = 0
         self.frames_with_face = 0
         self.latest: list[FaceResult] = []
-        self.timings: dict = {}
         self.error: str | None = None
+
+    def process(self, img: np.ndarray, received: int = 1) -> np.ndarray:
+        """Process one BGR frame (the newest of `received` that arrived since the last one)."""
+        try:
+            out, results, timings = self.pipeline.process(img)
+        except Exception as exc:  # noqa: BLE001 - a bad frame must not kill the stream; the page shows it
+            with self.lock:
+                self.received += received
+                self.error = f"{type(exc).__name__}: {exc}"
+            return img
+        with self.lock:
+            self.received += received
+            self.frames += 1
+            self.frames_with_face += bool(results)
+            self.latest = results
+            self.stats.add(timings, received)
+            fps, medians = self.stats.fps(), self.stats.medians()
+        if self.pipeline.settings.show_timings:
+            draw_timings(out, fps, medians)
+        return out
 
     def callback(self, frame):
         """streamlit-webrtc video_frame_callback: av.VideoFrame in, av.VideoFrame out. Never calls st.*."""
         import av
-        img = frame.to_ndarray(format="bgr24")
-        try:
-            with self.lock:
-                out, results, timings = self.pipeline.process(img)
-                self.frames += 1
-                self.frames_with_face += bool(results)
-                self.latest, self.timings = results, timings
-        except Exception as exc:  # noqa: BLE001 - a bad frame must not kill the stream; the page shows it
-            with self.lock:
-                self.error = f"{type(exc).__name__}: {exc}"
-            out = img
-        return av.VideoFrame.from_ndarray(out, format="bgr24")
+        return av.VideoFrame.from_ndarray(self.process(frame.to_ndarray(format="bgr24")), format="bgr24")
+
+    async def queued_callback(self, frames: list) -> list:
+        """streamlit-webrtc queued_video_frames_callback: every frame that arrived while the last one was being
+        processed. Only the newest is processed; the rest are counted, so the page can show the share."""
+        import av
+        img = frames[-1].to_ndarray(format="bgr24")
+        return [av.VideoFrame.from_ndarray(self.process(img, received=len(frames)), format="bgr24")]
+
+    def ended(self) -> None:
+        """The stream stopped: forget the last frame's faces and numbers (the page shows them otherwise)."""
+        with self.lock:
+            self.latest, self.error = [], None
+            self.received = self.frames = self.frames_with_face = 0
+            self.stats.clear()
+        self.pipeline.tracker.tracks.clear()
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {"frames": self.frames, "frames_with_face": self.frames_with_face, "timings": dict(self.timings),
+            timings = {**self.stats.medians(), "fps": self.stats.fps(), "received_fps": self.stats.received_fps()}
+            return {"received": self.received, "frames": self.frames, "frames_with_face": self.frames_with_face,
+                    "timings": timings if self.frames else {},
                     "faces": [(r.track_id, r.label, r.confidence, r.probs.tolist()) for r in self.latest],
                     "error": self.error}
 
     def update_settings(self, **changes) -> None:
-        with self.lock:
-            for k, v in changes.items():
-                setattr(self.pipeline.settings, k, v)
+        """Swap in a new settings object: the worker thread reads a whole one per frame, never a half-updated one."""
+        self.pipeline.settings = replace(self.pipeline.settings, **changes)

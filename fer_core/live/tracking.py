@@ -17,6 +17,14 @@ def iou(a, b) -> float:
     return inter / union if union else 0.0
 
 
+def centre_distance(a, b) -> float:
+    """Distance between box centres in units of the larger box side."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    side = max(aw, ah, bw, bh, 1)
+    return float(np.hypot(ax + aw / 2 - bx - bw / 2, ay + ah / 2 - by - bh / 2)) / side
+
+
 @dataclass
 class Track:
     id: int
@@ -29,30 +37,42 @@ class Track:
 class Tracker:
     alpha: float = 0.5  # weight of the newest frame (1 = no smoothing)
     iou_threshold: float = 0.3
-    max_missed: int = 5
+    max_centre_shift: float = 0.5  # centre distance, in face widths, that still counts as the same face
+    max_missed: int = 15  # processed frames a face may go undetected (a blink, a turn) and keep its id
     tracks: list[Track] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=itertools.count)
 
     def update(self, boxes: np.ndarray, probs: np.ndarray) -> list[Track]:
-        """Match boxes to tracks greedily by IoU; returns the tracks seen in this frame, in box order."""
-        unmatched = list(range(len(self.tracks)))
+        """Match boxes to tracks (closest pairs first); returns the tracks seen in this frame, in box order.
+
+        A pair matches when the boxes overlap (IoU >= iou_threshold) or their centres are within half a face
+        width: a face that moved between two processed frames keeps its id instead of getting a new one.
+        """
+        pairs = []
+        for b, box in enumerate(boxes):
+            for t, track in enumerate(self.tracks):
+                dist = centre_distance(track.box, box)
+                if iou(track.box, box) >= self.iou_threshold or dist <= self.max_centre_shift:
+                    pairs.append((dist, b, t))
+        match: dict[int, int] = {}
+        used = set()
+        for _, b, t in sorted(pairs):
+            if b not in match and t not in used:
+                match[b] = t
+                used.add(t)
         out = []
-        for box, p in zip(boxes, probs):
-            best, best_iou = None, self.iou_threshold
-            for t in unmatched:
-                score = iou(self.tracks[t].box, box)
-                if score >= best_iou:
-                    best, best_iou = t, score
-            if best is None:
-                track = Track(next(self._ids), tuple(box), p.copy())
-                self.tracks.append(track)
-            else:
-                unmatched.remove(best)
-                track = self.tracks[best]
+        for b, (box, p) in enumerate(zip(boxes, probs)):
+            if b in match:
+                track = self.tracks[match[b]]
                 track.box, track.missed = tuple(box), 0
                 track.probs = self.alpha * p + (1 - self.alpha) * track.probs
+            else:
+                track = Track(next(self._ids), tuple(box), p.copy())
+                self.tracks.append(track)
             out.append(track)
-        for t in unmatched:
-            self.tracks[t].missed += 1
+        seen = {id(t) for t in out}
+        for track in self.tracks:
+            if id(track) not in seen:
+                track.missed += 1
         self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
         return out

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import REPO
 from fer_core.evaluation.evaluate import evaluate
 
-COMPARE = str(REPO / "pages" / "4_Compare.py")
+COMPARE = str(REPO / "app_pages" / "4_Compare.py")
 
 
 def test_compare_shows_runs_and_ensemble_with_the_cli_numbers(two_runs):

@@ -1,4 +1,6 @@
 """AppTest for Live: webrtc_streamer is patched (it cannot run under AppTest) and its callback driven directly."""
+from types import SimpleNamespace
+
 import av
 import cv2
 import pytest
@@ -7,27 +9,62 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import REPO, frame_with
 
-LIVE = str(REPO / "pages" / "5_Live.py")
+LIVE = str(REPO / "app_pages" / "5_Live.py")
+
+
+class FakeStreamer:
+    """Stands in for webrtc_streamer: records its arguments and says whether the stream plays."""
+
+    def __init__(self):
+        self.calls, self.playing = [], True
+
+    def __call__(self, **kw):
+        self.calls.append(kw)
+        return SimpleNamespace(state=SimpleNamespace(playing=self.playing))
 
 
 @pytest.fixture
 def patched_webrtc(monkeypatch):
-    calls = []
-    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", lambda **kw: calls.append(kw))
-    return calls
+    streamer = FakeStreamer()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", streamer)
+    return streamer
+
+
+def _send(kwargs, frames):
+    """Drive the queued callback as streamlit-webrtc's worker thread does."""
+    import asyncio
+    return asyncio.run(kwargs["queued_video_frames_callback"](frames))
 
 
 def test_live_page_wires_the_callback_and_shows_processed_frames(two_runs, ck_faces, patched_webrtc):  # noqa: F811
     at = AppTest.from_file(LIVE, default_timeout=120)
     at.run()
     assert not at.exception
-    kwargs = patched_webrtc[-1]
+    kwargs = patched_webrtc.calls[-1]
     assert kwargs["rtc_configuration"] == {"iceServers": []}
     for face in ck_faces[:3]:
-        kwargs["video_frame_callback"](av.VideoFrame.from_ndarray(frame_with(face), format="bgr24"))
+        _send(kwargs, [av.VideoFrame.from_ndarray(frame_with(face), format="bgr24")])
+    frames = [av.VideoFrame.from_ndarray(frame_with(ck_faces[3]), format="bgr24")] * 2  # one skipped
+    assert len(_send(kwargs, frames)) == 1
     at.run()
-    assert any("Processed frames: **3**" in m.value for m in at.markdown)
+    assert any("Processed frames: **4** of **5** received" in m.value for m in at.markdown)
     assert any(m.value.startswith("Face #") for m in at.markdown)
+    bars = at.get("progress")
+    assert len(bars) == len(at.session_state["live_session"].pipeline.classifier.class_names)
+    assert any("processed fps" in c.value for c in at.caption)
+    # STOP: the last stream's numbers are cleared, not left on screen
+    patched_webrtc.playing = False
+    at.run()
+    assert not any("Processed frames" in m.value for m in at.markdown) and not at.get("progress")
+    assert any("Press START" in c.value for c in at.caption)
+
+
+def test_live_page_says_when_the_model_has_no_cbam_layers(two_runs, patched_webrtc):  # noqa: F811
+    at = AppTest.from_file(LIVE, default_timeout=120)
+    at.run()
+    at.sidebar.selectbox[1].select("CBAM attention").run()
+    assert not at.exception
+    assert any("no CBAM layers" in i.value for i in at.info)
 
 
 def test_live_page_image_upload_annotates_faces(two_runs, ck_faces, patched_webrtc):  # noqa: F811

@@ -5,8 +5,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
 
-HOME = str(REPO / "pages" / "0_Overview.py")
-DATASET = str(REPO / "pages" / "1_Dataset.py")
+HOME = str(REPO / "app_pages" / "0_Overview.py")
+DATASET = str(REPO / "app_pages" / "1_Dataset.py")
 
 
 def run(script, **env):

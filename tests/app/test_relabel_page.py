@@ -5,7 +5,7 @@ from conftest import REPO
 from fer_core.data.loading import load_dataset
 from fer_core.relabel.store import LabelStore
 
-RELABEL = str(REPO / "pages" / "2_Relabel.py")
+RELABEL = str(REPO / "app_pages" / "2_Relabel.py")
 
 
 def start(monkeypatch, tmp_path, name="alice"):

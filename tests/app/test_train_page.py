@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import REPO
 from fer_core.jobs.store import JobStore
 
-TRAIN = str(REPO / "pages" / "3_Train.py")
+TRAIN = str(REPO / "app_pages" / "3_Train.py")
 
 
 def test_train_page_starts_follows_and_finishes_a_job(monkeypatch, tmp_path):

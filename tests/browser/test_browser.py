@@ -3,22 +3,27 @@
 Fails on any exception shown on a page; saves a screenshot of each page under tests/artifacts/.
 """
 import os
-import socket
-import subprocess
-import sys
+import re
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, SHARED_DATA
+from fer_core.app.browser import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    choose,
+    exception_text,
+    fake_camera_flags,
+    panning_frames,
+    serve_app,
+    wait_until_idle,
+    write_y4m,
+)
 from fer_core.app.navigation import PAGES
 
-CHROMIUM = os.environ.get("FER_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("FER_ARTIFACTS", REPO / "tests" / "artifacts"))
-CHROMIUM_FLAGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def _require_browser():
@@ -29,66 +34,22 @@ def _require_browser():
     return pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(two_runs):
     _require_browser()
-    port = _free_port()
-    env = dict(os.environ)
+    env = {}
     if (SHARED_DATA / "fer2013.csv.gz").exists():
         env["FER_DATA_DIR"] = str(SHARED_DATA)  # the real FER2013, as a user would configure it
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-server.log", "w")  # ignored folder: the server's output, for debugging
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "Home.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("streamlit did not start within 90 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def wait_until_idle(page, timeout_s: float = 120):
-    """Wait for the script run to finish: stApp reports notRunning and stays so briefly."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
-    deadline = time.time() + timeout_s
-    calm_since = None
-    while time.time() < deadline:
-        state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
-        if state == "notRunning":
-            calm_since = calm_since or time.time()
-            if time.time() - calm_since > 1.5:
-                return
-        else:
-            calm_since = None
-        time.sleep(0.25)
-    raise AssertionError(f"page still running after {timeout_s:.0f} s")
+    # the server's output goes to an ignored folder, for debugging
+    with serve_app(env, log_path=ARTIFACTS / "streamlit-server.log") as url:
+        yield url
 
 
 def assert_no_exception(page, name):
-    exceptions = page.locator('[data-testid="stException"]')
-    if exceptions.count():
-        pytest.fail(f"{name}: exception shown on page:\n{exceptions.first.inner_text()}")
+    text = exception_text(page)
+    if text:
+        pytest.fail(f"{name}: exception shown on page:\n{text}")
 
 
 @pytest.fixture(scope="module")
@@ -126,54 +87,60 @@ def test_page_loads_without_exception(browser, app_url, path, name):
     page.close()
 
 
-def write_y4m(path: Path, frames) -> None:
-    """Raw YUV 4:2:0 video Chromium can use as a fake camera (grey frames: U = V = 128)."""
-    h, w = frames[0].shape
-    with open(path, "wb") as fh:
-        fh.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode())
-        chroma = bytes([128]) * ((w // 2) * (h // 2))
-        for f in frames:
-            fh.write(b"FRAME\n" + f.tobytes() + chroma + chroma)
+GREEN_PIXELS = """() => { const v = document.querySelector('video'); if (!v || !v.videoWidth) return -1;
+  const c = document.createElement('canvas'); c.width = v.videoWidth; c.height = v.videoHeight;
+  const g = c.getContext('2d'); g.drawImage(v, 0, 0); const d = g.getImageData(0, 0, c.width, c.height).data;
+  let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 160 && d[i] < 120 && d[i + 2] < 120) n++;
+  return n; }"""
 
 
-def test_live_webrtc_streams_real_faces_through_the_callback(playwright, app_url, tmp_path):
-    """Fake camera from real CK+ faces -> START in the component iframe -> processed frames with a face."""
-    import re
-
-    from test_live import frame_with
-
+def test_live_webcam_boxes_and_labels_real_faces_with_each_overlay(playwright, app_url, tmp_path):
+    """A fake camera (a real CK+ face panning) streams through the Live page: with every overlay the returned
+    video carries the green face box and the page names the face's emotion; STOP clears the numbers."""
     from fer_core.data.loading import load_dataset
     from fer_core.live.detect import FaceDetector
     ck = SHARED_DATA / "ckplus" / "ckplus.csv.gz"
     if not ck.exists():
         pytest.skip(f"CK+ not found at {ck}")
     detector = FaceDetector()
-    faces = [img for img in load_dataset(ck).images[::25] if len(detector.detect(frame_with(img)[..., 0]))][:20]
-    video = tmp_path / "faces.y4m"
-    write_y4m(video, [frame_with(f)[..., 0] for f in faces for _ in range(5)])
-    flags = CHROMIUM_FLAGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                              f"--use-file-for-fake-video-capture={video}"]
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    page.goto(app_url + "/Live")
-    wait_until_idle(page)
-    assert_no_exception(page, "Live")
-    frame = page.frame_locator('iframe[title*="streamlit_webrtc"]').first
-    frame.get_by_role("button", name=re.compile("start", re.I)).click(timeout=60000)
-    deadline, frames, with_face = time.time() + 90, 0, 0
-    while time.time() < deadline:
-        text = page.locator('[data-testid="stMarkdownContainer"]', has_text="Processed frames").first
-        if text.count():
-            m = re.search(r"Processed frames: (\d+) · with a face: (\d+)", text.inner_text())
+    face = next(img for img in load_dataset(ck).images[::7]
+                if all(len(detector.detect(f)) for f in panning_frames(img, 150)[::15]))
+    video = tmp_path / "pan.y4m"
+    write_y4m(video, panning_frames(face, 150))
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=fake_camera_flags(video))
+    for overlay in ("none", "Grad-CAM", "Grad-CAM++", "CBAM attention"):
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(app_url + "/Live")
+        wait_until_idle(page)
+        if overlay != "none":
+            choose(page, "Overlay", overlay)
+        if overlay == "CBAM attention":  # the test runs' models have no CBAM layers: the page must say so
+            assert page.get_by_text("has no CBAM layers").count(), "no message for a model without CBAM"
+        component = page.frame_locator('iframe[title*="streamlit_webrtc"]').first
+        component.get_by_role("button", name=re.compile("start", re.I)).click(timeout=60000)
+        deadline, frames, with_face, label, green = time.time() + 90, 0, 0, None, 0
+        while time.time() < deadline:
+            text = page.locator('[data-testid="stMarkdownContainer"]', has_text="Processed frames").first
+            m = re.search(r"Processed frames: (\d+) of (\d+) received · with a face: (\d+)",
+                          text.inner_text()) if text.count() else None
             if m:
-                frames, with_face = int(m.group(1)), int(m.group(2))
-                if frames >= 10 and with_face >= 5:
+                frames, with_face = int(m.group(1)), int(m.group(3))
+                face_line = page.locator('[data-testid="stMarkdownContainer"]', has_text="Face #").first
+                label = face_line.inner_text() if face_line.count() else None
+                green = max([green] + [f.evaluate(GREEN_PIXELS) for f in page.frames if "streamlit_webrtc" in f.url])
+                if frames >= 20 and with_face >= 15 and label and green > 200:
                     break
-        time.sleep(1)
-    page.screenshot(path=str(ARTIFACTS / "live-webrtc.png"), full_page=True)
-    assert_no_exception(page, "Live (streaming)")
+            time.sleep(1)
+        page.screenshot(path=str(ARTIFACTS / f"live-{overlay.replace('+', 'p').replace(' ', '-').lower()}.png"))
+        assert_no_exception(page, f"Live ({overlay})")
+        assert frames >= 20 and with_face >= 15, f"{overlay}: {frames} frames processed, {with_face} with a face"
+        assert label and re.match(r"Face #\d+: \w+ \(\d+%\)", label), f"{overlay}: no face label ({label!r})"
+        assert green > 200, f"{overlay}: no face box in the returned video ({green} box-green pixels)"
+        component.get_by_role("button", name=re.compile("stop", re.I)).click()
+        wait_until_idle(page)
+        assert not page.get_by_text("Processed frames").count(), "numbers of a stopped stream still shown"
+        page.close()
     browser.close()
-    assert frames >= 10 and with_face >= 5, f"only {frames} frames processed, {with_face} with a face"
 
 
 def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, app_url, tmp_path):

@@ -16,10 +16,12 @@ def test_callback_detects_and_classifies_real_faces(two_runs, ck_faces):
         assert out.to_ndarray(format="bgr24").shape == (480, 640, 3)
     snap = session.snapshot()
     assert snap["error"] is None
-    assert snap["frames"] == len(ck_faces) and snap["frames_with_face"] >= len(ck_faces) - 1
+    assert snap["frames"] == snap["received"] == len(ck_faces) and snap["frames_with_face"] >= len(ck_faces) - 1
     track, label, conf, probs = snap["faces"][0]
     assert label in session.pipeline.classifier.class_names and abs(sum(probs) - 1) < 1e-3
-    assert set(snap["timings"]) >= {"detect", "classify", "draw", "overlay", "fps"}
+    assert set(snap["timings"]) >= {"detect", "classify", "draw", "overlay", "fps", "received_fps"}
+    session.ended()  # STOP clears what the page shows
+    assert session.snapshot()["frames"] == 0 and session.snapshot()["faces"] == []
 
 
 @pytest.mark.parametrize("overlay", ["Grad-CAM", "Grad-CAM++"])

@@ -155,7 +155,7 @@ def jobs_panel():
         st.code(job.get("log_tail") or store.log_tail(job["id"]), language="text")
     if job.get("run_id"):
         st.success(f"Saved run: `models/{job['run_id']}` ({status})")
-        link_to_page("pages/4_Compare.py", "Open in Compare", "📈")
+        link_to_page("app_pages/4_Compare.py", "Open in Compare", "📈")
     with st.expander("Log"):
         st.code(store.log_tail(job["id"], 200) or "(empty)", language="text")
 

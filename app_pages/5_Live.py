@@ -6,9 +6,9 @@ import streamlit as st
 
 from fer_core.errors import FerStudioError
 from fer_core.live.detect import DetectorSettings
-from fer_core.explain.overlays import OVERLAYS
+from fer_core.explain.overlays import OVERLAYS, cbam_layers
 from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
-from fer_core.app.charts import bar_figure, emotion_timeline_figure
+from fer_core.app.charts import emotion_timeline_figure
 from fer_core.live.video import annotate_image, decode_image, process_video
 from fer_core.runs.store import default_run, usable_runs
 from fer_core.app.ui import model_card, show_error
@@ -58,28 +58,47 @@ session.update_settings(**settings.__dict__)
 tab_cam, tab_image, tab_video = st.tabs(["Webcam", "Image", "Video"])
 
 with tab_cam:
-    ice = [{"urls": [u.strip()]} for u in servers.splitlines() if u.strip()]
-    webrtc_streamer(key=f"live-{run_id}", mode=WebRtcMode.SENDRECV, video_frame_callback=session.callback,
-                    rtc_configuration={"iceServers": ice}, media_stream_constraints={"video": True, "audio": False},
-                    async_processing=True)
+    if overlay == "CBAM attention" and not cbam_layers(session.pipeline.classifier.model):
+        st.info(f"`{run_id}` has no CBAM layers, so there is no attention map to overlay. Pick a CBAM model "
+                "(e.g. cbam5cnn) or the Grad-CAM overlay.")
+    video_col, status_col = st.columns([3, 2])
+    with video_col:
+        ice = [{"urls": [u.strip()]} for u in servers.splitlines() if u.strip()]
+        # queued callback: frames that arrive while one is processed are counted and skipped, never queued up
+        ctx = webrtc_streamer(key=f"live-{run_id}", mode=WebRtcMode.SENDRECV,
+                              queued_video_frames_callback=session.queued_callback, on_video_ended=session.ended,
+                              rtc_configuration={"iceServers": ice},
+                              media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+                              async_processing=True)
+    playing = bool(ctx is not None and ctx.state.playing)
+    if not playing:
+        session.ended()  # after STOP the last stream's numbers must not linger
 
     @st.fragment(run_every=1)
     def live_status():
+        # Cheap on purpose: text and progress bars update in place; a chart here costs the stream frames.
         snap = session.snapshot()
-        st.markdown(f"Processed frames: **{snap['frames']}** · with a face: **{snap['frames_with_face']}**")
+        if not snap["frames"]:
+            st.caption("Press START to stream your webcam; numbers appear here once frames are processed.")
+            return
+        st.markdown(f"Processed frames: **{snap['frames']}** of **{snap['received']}** received · "
+                    f"with a face: **{snap['frames_with_face']}**")
+        t = snap["timings"]
+        st.caption(f"{t['fps']:.1f} processed fps of {t['received_fps']:.1f} received · detect {t['detect']:.1f} ms · "
+                   f"classify {t['classify']:.1f} ms · overlay {t['overlay']:.1f} ms · draw {t['draw']:.1f} ms "
+                   "(medians of the last 30 frames)")
         if snap["error"]:
             st.warning(f"Last frame error: {snap['error']}")
-        if snap["timings"]:
-            t = snap["timings"]
-            st.caption(f"{t['fps']:.1f} fps · detect {t['detect']:.1f} ms · classify {t['classify']:.1f} ms · "
-                       f"draw {t['draw']:.1f} ms · overlay {t['overlay']:.1f} ms")
         if snap["faces"]:
             track, label, conf, probs = snap["faces"][0]
             st.markdown(f"Face #{track}: **{label}** ({conf:.0%})")
-            st.plotly_chart(bar_figure(session.pipeline.classifier.class_names, probs, "class", "probability",
-                                       height=260, y_range=[0, 1]), key="live_probs")
+            for name, p in zip(classes, probs):
+                st.progress(min(max(float(p), 0.0), 1.0), text=f"{name} {p:.0%}")
+        else:
+            st.caption("No face in the latest frame.")
 
-    live_status()
+    with status_col:
+        live_status()
 
 with tab_image:
     upload = st.file_uploader("Image with faces", type=["jpg", "jpeg", "png", "bmp", "webp"], key="image_upload")
