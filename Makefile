@@ -10,10 +10,11 @@ DATA_DIR ?= $(if $(wildcard ../shared/data/fer2013.csv.gz),$(abspath ../shared/d
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 run: install
@@ -33,6 +34,7 @@ lint: install
 bench: install
 	$(PY) bench/train_throughput.py --archs cnn004,cnn002,cbam5cnn
 	$(PY) bench/live.py
+	$(PY) bench/detect.py
 	$(PY) bench/live_browser.py
 
 clean:

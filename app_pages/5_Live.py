@@ -5,7 +5,7 @@ import tempfile
 import streamlit as st
 
 from fer_core.errors import FerStudioError
-from fer_core.live.detect import DetectorSettings
+from fer_core.live.detect import DETECTORS, DetectorSettings
 from fer_core.explain.overlays import OVERLAYS, cbam_layers
 from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
 from fer_core.app.charts import emotion_timeline_figure
@@ -29,12 +29,23 @@ overlay = st.sidebar.selectbox("Overlay", OVERLAYS)
 target = st.sidebar.selectbox("Explain class", ["(predicted)"] + classes)
 smoothing = st.sidebar.slider("Smoothing (weight of newest frame; 1 = off)", 0.05, 1.0, 0.5)
 with st.sidebar.expander("Face detector"):
-    scale = st.slider("Scale factor", 1.05, 1.5, 1.1)
-    neighbours = st.slider("Min neighbours", 1, 10, 5)
+    detector_name = st.selectbox("Detector", DETECTORS, help="BlazeFace (MediaPipe's) is the default by measurement: "
+                                 "bench/results/detect.json. Haar finds smaller faces but also invents some.")
     min_size = st.slider("Min face size (px)", 20, 200, 40)
+    if detector_name == "haar":
+        scale = st.slider("Scale factor", 1.05, 1.5, 1.1)
+        neighbours = st.slider("Min neighbours", 1, 10, 5)
+        min_score, align = 0.5, False
+    else:
+        min_score = st.slider("Min face score", 0.3, 0.95, 0.5)
+        align = st.checkbox("Level the eyes before classifying", value=True,
+                            help="Rotates each face crop so the eye line is horizontal (tilted heads).")
+        scale, neighbours = 1.1, 5
 servers = st.sidebar.text_area("STUN/TURN servers (one URL per line; empty = localhost only)", "")
 settings = LiveSettings(overlay=overlay, target_class=None if target == "(predicted)" else classes.index(target),
-                        smoothing=smoothing, detector=DetectorSettings(scale, neighbours, min_size))
+                        smoothing=smoothing,
+                        detector=DetectorSettings(name=detector_name, score_threshold=min_score, scale_factor=scale,
+                                                  min_neighbors=neighbours, min_size=min_size, align=align))
 with st.expander(f"About this model: `{run_id}`"):
     model_card(run)
 

@@ -80,7 +80,7 @@ def ck_faces(request):
         pytest.skip(f"CK+ not found at {path}")
     ds = load_dataset(path)
     detector = FaceDetector()
-    # real faces the Haar cascade finds when pasted at 200 px (49 of 50 do; keep the test about the pipeline)
+    # real faces the default detector finds when pasted at 200 px (keep the tests about the pipeline)
     found = [img for img in ds.images[::40] if len(detector.detect(frame_with(img)[..., 0]))]
     assert len(found) >= 20
     return np.stack(found[:10])

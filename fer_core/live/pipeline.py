@@ -58,9 +58,9 @@ class LivePipeline:
         self.tracker.alpha = s.smoothing
         t0 = time.perf_counter()
         gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-        boxes = self.detector.detect(gray)
+        boxes, eyes = self.detector.locate(frame_bgr)
         t1 = time.perf_counter()
-        faces = crop_faces(gray, boxes, s.margin)
+        faces = crop_faces(gray, boxes, s.margin, eyes=eyes if s.detector.align else None)
         probs = self.classifier.predict(faces)
         t2 = time.perf_counter()
         tracks = self.tracker.update(boxes, probs)

