@@ -16,6 +16,7 @@ from fer_core.runs.store import usable_runs
 from fer_core.data.schemes import UNMAPPED
 from fer_core.training.config import TrainConfig
 from fer_core.app.ui import cached_quality, dataset_picker, demo_banner, show_error
+from fer_core.user_paths import readable_path, writable_folder
 
 st.title("Relabel")
 
@@ -216,15 +217,17 @@ with tab_export:
     images = st.checkbox("Also write split/<class>/<id>.png", True, key="export_images")
     if st.button("Export FER2024 dataset", key="export_btn"):
         try:
-            path = project.export(folder, policy, annotator, images)
+            path = project.export(writable_folder(folder), policy, annotator, images)
             st.success(f"Exported `{path}` (+ `.meta.json`). Train on it: choose 'Other path…' on the Train page "
                        f"and scheme fer2024, or `python -m fer_core data info {path}`.")
-        except (FerStudioError, OSError) as exc:
-            st.error(f"Export failed: {exc}")
+        except FerStudioError as exc:
+            show_error(exc)
+        except OSError as exc:
+            st.error(f"Export failed: {exc.strerror or 'the folder cannot be written'}.")
     path = st.text_input("Import a previous export (CSV path)", key="import_path")
     if st.button("Import", key="import_btn") and path:
         try:
-            st.success(f"Imported {project.import_export(path):,} labels.")
+            st.success(f"Imported {project.import_export(readable_path(path)):,} labels.")
         except FerStudioError as exc:
             show_error(exc)
         except StoreError as exc:

@@ -13,7 +13,8 @@ from fer_core.runs.layout import CONFIG
 from fer_core.settings import models_dir
 from fer_core.data.sources import available_sources
 from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
-from fer_core.app.ui import link_to_page
+from fer_core.app.ui import link_to_page, load
+from fer_core.user_paths import readable_path
 
 st.title("Train")
 store = JobStore()
@@ -79,6 +80,12 @@ with st.expander("New training job", expanded=not store.list()):
     if submitted:
         data = other_path.strip() if source_label == "Other path…" else sources[[s.label for s in sources].index(source_label)].path
         try:
+            if source_label == "Other path…":
+                # inside the configured roots, and a dataset that loads: checked now, not after queueing
+                data = str(readable_path(data))
+                load(data)
+            if weights_path:
+                weights_path = str(readable_path(weights_path))
             cfg = TrainConfig.for_data(data, architecture=arch.name, scheme=scheme, label_source=label_source,
                               epochs=int(epochs), batch_size=int(batch), learning_rate=float(lr), seed=int(seed),
                               optimizer=optimizer, lr_schedule=schedule,

@@ -20,6 +20,8 @@ os.environ["FER_MODELS_DIR"] = tempfile.mkdtemp(prefix="fer-models-")
 os.environ["FER_RELABEL_DIR"] = tempfile.mkdtemp(prefix="fer-relabel-")
 for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS"):
     os.environ.pop(var, None)
+# Paths typed in the UI must lie inside the configured roots: tests type paths under the temp folder.
+os.environ["FER_DATA_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SHARED_DATA)])
 
 
 @pytest.fixture

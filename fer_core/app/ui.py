@@ -48,6 +48,9 @@ def dataset_picker(key: str = "dataset"):
     if hint:
         st.sidebar.caption(hint)
     try:
+        if choice == "Other path…":
+            from fer_core.user_paths import readable_path
+            path = str(readable_path(path))  # inside the configured roots, a regular file, under the size cap
         return load(path)
     except FerStudioError as exc:
         show_error(exc)

@@ -65,8 +65,10 @@ def _split_header(data: bytes, path: Path) -> tuple[list[str], list[bytes]]:
 def _column_positions(columns: list[str], path: Path) -> tuple[int, int, int | None]:
     lower = [c.lower() for c in columns]
     if "emotion" not in lower or "pixels" not in lower:
-        raise DataError(f"wrong header {','.join(columns)!r}", path=str(path),
-                        fix="a FER2013 CSV starts with the header 'emotion,pixels,Usage'")
+        missing = [c for c in ("emotion", "pixels") if c not in lower]
+        # the message names what is missing, never the line it read (it may not be a CSV at all)
+        raise DataError(f"not a FER2013 CSV: its first line has no {' or '.join(repr(c) for c in missing)} column",
+                        path=str(path), fix="a FER2013 CSV starts with the header 'emotion,pixels,Usage'")
     return lower.index("emotion"), lower.index("pixels"), (lower.index("usage") if "usage" in lower else None)
 
 

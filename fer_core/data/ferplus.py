@@ -33,7 +33,7 @@ def load_votes(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         header = next(reader, None)
         expected = ["Usage", "Image name", *VOTE_COLUMNS]
         if header is None or [h.strip() for h in header] != expected:
-            raise DataError(f"wrong header {','.join(header or [])!r}", path=str(path),
+            raise DataError("not a FERPlus votes file: its first line is not the FERPlus header", path=str(path),
                             fix=f"a FERPlus votes file starts with '{','.join(expected)}'")
         votes, usage = [], []
         for row, fields in enumerate(reader):

@@ -1,6 +1,7 @@
 """AppTest for Home and Dataset: on the built-in demo, and on the real FER2013 when it is there."""
 import os
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
@@ -90,3 +91,16 @@ def test_home_shows_the_shipped_default_models_card():
     assert shown["CK+48"] == f"{100 * card['ckplus']['accuracy']:.1f}%"
     metrics = json.loads((REPO / "models" / pointer / "metrics.json").read_text())
     assert abs(card["fer2013_privatetest"]["accuracy"] - metrics["test"]["accuracy"]) < 1e-3  # measured, not typed
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "/proc/self/environ", "/dev/zero", "/etc/no-such-file",
+                                  "../../../../etc/passwd", "/tmp/../etc/shadow"])
+def test_dataset_page_refuses_paths_outside_the_roots_without_a_hint_of_their_contents(path):
+    at = run(DATASET)
+    at.sidebar.selectbox[0].select("Other path…").run()
+    at.sidebar.text_input[0].input(path).run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error)
+    assert "outside the folders the app may use" in shown  # the same answer whether the file exists or not
+    everything = " ".join(str(el.proto) for el in at.main) + " ".join(str(el.proto) for el in at.sidebar)
+    assert "root:" not in everything and "PATH=" not in everything

@@ -42,11 +42,17 @@ def test_train_page_rejects_a_missing_dataset_path_clearly(monkeypatch, tmp_path
     monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
     at = AppTest.from_file(TRAIN, default_timeout=120)
     at.run()
-    at.selectbox[1].select("Other path…")
-    at.text_input[0].input("")
-    at.button[0].click().run()
-    assert not at.exception
-    assert any("no dataset path given" in e.value for e in at.error)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("emotion,pixels,Usage\n3,1 2 3,Training\n")
+    for path, message in (("", "no path given"), ("/etc/passwd", "outside the folders the app may use"),
+                          (str(tmp_path / "none.csv"), "file not found"), (str(bad), "3 pixel values")):
+        at.selectbox[1].select("Other path…")
+        at.text_input[0].input(path)
+        at.button[0].click().run()
+        assert not at.exception
+        assert any(message in e.value for e in at.error), (path, [e.value for e in at.error])
+    from fer_core.jobs.store import JobStore
+    assert JobStore().list() == []  # checked before queueing: no job for any of them
 
 
 def test_a_cut_off_run_is_offered_for_resume_and_finishes(monkeypatch, tmp_path):

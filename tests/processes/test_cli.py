@@ -27,7 +27,7 @@ def test_bad_path_gives_a_clear_error_and_exit_code(tmp_path):
     bad.write_text("a,b,c\n1,2,3\n")
     out = run_cli("data", "info", str(bad))
     assert out.returncode == 2
-    assert "wrong header" in out.stderr and "Traceback" not in out.stderr
+    assert "not a FER2013 CSV" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_info_maps_into_another_scheme():
