@@ -9,7 +9,7 @@ from fer_core.live.detect import DETECTORS, DetectorSettings
 from fer_core.explain.overlays import OVERLAYS, cbam_layers
 from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
 from fer_core.app.charts import emotion_timeline_figure
-from fer_core.live.video import annotate_image, decode_image, process_video
+from fer_core.live.video import MAX_VIDEO_SECONDS, annotate_image, decode_image, process_video
 from fer_core.runs.store import default_run, usable_runs
 from fer_core.app.ui import model_card, show_error
 
@@ -129,14 +129,20 @@ with tab_video:
     video = st.file_uploader("Short video", type=["mp4", "avi", "mov", "webm", "mkv"], key="video_upload")
     every = st.number_input("Process every n-th frame", 1, 30, 2)
     if video is not None and st.button("Analyse video"):
-        with tempfile.NamedTemporaryFile(suffix="." + video.name.rsplit(".", 1)[-1]) as tmp:
+        suffix = "." + video.name.rsplit(".", 1)[-1].lower() if "." in video.name else ".mp4"
+        with tempfile.NamedTemporaryFile(suffix=suffix if suffix[1:].isalnum() else ".mp4") as tmp:
             tmp.write(video.getvalue())
             tmp.flush()
             bar = st.progress(0.0, text="Analysing…")
             try:
                 pipe = LivePipeline(str(run.path), LiveSettings(**{**settings.__dict__, "overlay": "none"}))
-                table = process_video(tmp.name, pipe, every_nth=int(every), progress=lambda f: bar.progress(f))
+                result = process_video(tmp.name, pipe, every_nth=int(every), progress=lambda f: bar.progress(f),
+                                       name=video.name)
+                table = result.table
                 bar.progress(1.0, text=f"{table['frame'].nunique() if len(table) else 0} frames with faces")
+                if result.cut:
+                    st.warning(f"`{video.name}` is longer than {MAX_VIDEO_SECONDS} s: only its first "
+                               f"{result.seconds_analysed:.0f} s were analysed.")
                 if len(table):
                     st.plotly_chart(emotion_timeline_figure(table, pipe.classifier.class_names), key="video_chart")
                     st.download_button("Download per-frame emotions (CSV)", table.to_csv(index=False).encode(),

@@ -92,3 +92,17 @@ def test_live_page_bad_upload_and_video(two_runs, ck_faces, patched_webrtc, tmp_
     at.button[0].click().run()
     assert not at.exception
     assert at.get("download_button")
+
+
+def test_live_page_refuses_a_decompression_bomb_before_decoding_it(two_runs, patched_webrtc):  # noqa: F811
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("L", (20000, 20000)).save(buf, "PNG")  # ~0.4 MB on disk, 400 MP decoded
+    at = AppTest.from_file(LIVE, default_timeout=120)
+    at.run()
+    at.file_uploader(key="image_upload").upload("bomb.png", buf.getvalue(), "image/png").run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "over 170 MP" in errors and "40 MP" in errors and "bomb.png" in errors

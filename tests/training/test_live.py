@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import frame_with
+from fer_core.errors import DataError
 from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
 from fer_core.live.tracking import Tracker, iou
 
@@ -74,6 +75,13 @@ def test_video_processing_writes_per_frame_rows(two_runs, ck_faces, tmp_path):
     for face in ck_faces[:6]:
         writer.write(frame_with(face))
     writer.release()
-    table = process_video(str(path), LivePipeline(two_runs[0]))
+    result = process_video(str(path), LivePipeline(two_runs[0]))
+    table = result.table
+    assert not result.cut and abs(result.seconds_analysed - 0.6) < 1e-6
+    cut = process_video(str(path), LivePipeline(two_runs[0]), max_seconds=0.3, name="holiday.avi")
+    assert cut.cut and cut.table["frame"].max() <= 2
+    with pytest.raises(DataError) as err:
+        process_video(str(tmp_path / "x.avi"), LivePipeline(two_runs[0]), name="holiday.avi")
+    assert err.value.path == "holiday.avi"  # the upload's own name, never the server's temp file
     assert len(table) >= 5 and set(table["frame"]) <= set(range(6))
     assert np.allclose(table.iloc[:, 5:].sum(axis=1), 1, atol=1e-3)

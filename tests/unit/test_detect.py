@@ -57,3 +57,18 @@ def test_missing_blazeface_weights_say_how_to_install_them(monkeypatch):
 def test_unknown_detector_names_are_refused():
     with pytest.raises(ValueError, match="unknown face detector"):
         FaceDetector(DetectorSettings(name="yolo"))
+
+
+def test_image_size_is_read_from_the_header_and_big_images_are_refused():
+    import io
+
+    from PIL import Image
+
+    from fer_core.errors import DataError
+    from fer_core.live.video import decode_image, image_size
+    buf = io.BytesIO()
+    Image.new("L", (9000, 5000)).save(buf, "PNG")  # 45 MP: over the limit, under Pillow's own bomb check
+    assert image_size(buf.getvalue()) == (9000, 5000)
+    with pytest.raises(DataError, match="9,000x5,000 pixels; the limit is 40 MP") as err:
+        decode_image(buf.getvalue(), "wide.png")
+    assert err.value.path == "wide.png"
