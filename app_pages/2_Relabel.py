@@ -134,7 +134,7 @@ def undo():
         state.store_error = str(exc)
         return
     if row is None:
-        state.last_saved = "Nothing to undo."
+        state.last_saved = "Nothing to undo in this browser tab (labels from other tabs, or changed since, stay)."
         return
     hits = np.flatnonzero(state.queue == row)
     if len(hits):

@@ -71,14 +71,21 @@ class LabelStore:
             return cur.lastrowid
 
     def undo(self, annotator: str, session: str | None = None) -> str | None:
-        """Revert the annotator's latest not-yet-undone label; returns that image id (None if nothing to undo)."""
+        """Revert the annotator's latest not-yet-undone label, made in `session` when given (one browser tab
+        never undoes another's work); returns that image id, or None if there is nothing to undo. A label that
+        was changed since (in another session) is left alone: undoing it would overwrite the newer label."""
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             row = con.execute(
                 "SELECT id, image_id FROM events WHERE annotator=? AND action IN ('label','import') "
+                "AND (? IS NULL OR session=?) "
                 "AND id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1",
-                (annotator,)).fetchone()
-            if row is None:
+                (annotator, session, session)).fetchone()
+            newer = row and con.execute(  # a later label of this image that still stands
+                "SELECT 1 FROM events WHERE image_id=? AND annotator=? AND id>? AND action IN ('label','import') "
+                "AND id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL) LIMIT 1",
+                (row[1], annotator, row[0])).fetchone()
+            if row is None or newer:
                 con.execute("ROLLBACK")
                 return None
             event_id, image_id = row

@@ -97,3 +97,17 @@ def test_damaged_and_locked_databases_give_clear_errors(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_undo_is_per_browser_session_and_never_overwrites_a_newer_label(tmp_path):
+    s = LabelStore(tmp_path / "p.sqlite")
+    s.set_label("1", "ann", 3, session="tab-a")
+    s.set_label("2", "ann", 4, session="tab-b")  # the same annotator name in another browser tab
+    assert s.undo("ann", session="tab-a") == "1"  # tab A undoes its own label, not tab B's newer one
+    assert s.labels_of("ann") == {"2": 4}
+    assert s.undo("ann", session="tab-a") is None  # nothing more of tab A's
+    s.set_label("5", "ann", 1, session="tab-a")
+    s.set_label("5", "ann", 2, session="tab-b")  # tab B relabels the same image afterwards
+    assert s.undo("ann", session="tab-a") is None  # undoing A's label would wipe B's: left alone
+    assert s.labels_of("ann") == {"2": 4, "5": 2}
+    assert s.undo("ann", session="tab-b") == "5" and s.labels_of("ann") == {"2": 4, "5": 1}
