@@ -102,6 +102,11 @@ def _runs_unbundle(args) -> dict:
     return {"runs": [str(p) for p in unbundle_runs(args.folders, args.into)]}
 
 
+def _runs_clean(args) -> dict:
+    from fer_core.runs.store import clean_empty_partials
+    return {"removed": clean_empty_partials()}
+
+
 def _runs_cut_off(args) -> dict:
     from fer_core.runs.store import cut_off_runs
     return {"cut_off_runs": [{k: r[k] for k in ("path", "architecture", "epochs_done", "epochs")} for r in cut_off_runs()],
@@ -113,7 +118,8 @@ def _jobs(args) -> dict:
     store = JobStore()
     if args.cancel:
         return store.cancel(args.cancel)
-    return {"jobs": [{k: j.get(k) for k in ("id", "status", "architecture", "epoch", "epochs", "progress", "run_id")}
+    return {"jobs": [{k: j.get(k) for k in ("id", "status", "architecture", "epoch", "epochs", "progress", "run_id",
+                                            "error") if k != "error" or j.get(k)}
                      for j in store.list()]}
 
 
@@ -203,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     cut = runs.add_parser("cut-off", help="runs that stopped before finishing and can be resumed")
     cut.add_argument("--json", action="store_true")
     cut.set_defaults(func=_runs_cut_off)
+    clean = runs.add_parser("clean", help="delete cut-off runs that have no checkpoint (nothing to resume)")
+    clean.add_argument("--json", action="store_true")
+    clean.set_defaults(func=_runs_clean)
     jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")
     jobs.add_argument("--cancel", metavar="JOB_ID")
     jobs.add_argument("--json", action="store_true")

@@ -3,7 +3,8 @@
 Layout: <models>/.jobs/<job-id>/ holds config.json, job.json (state, written by whoever owns the job at
 that moment), log.txt, and a `cancel` marker. Only one job runs at a time; when it ends, the worker
 claims the next queued job and exec()s into it (same PID, so the app's reaper thread still waits on it
-and no zombie is left). A job whose process is gone while marked running is reported as failed.
+and no zombie is left). A job whose process is gone while marked running is reported as failed, and the
+next queued job starts on the next look at the queue (the Train page polls it; so does `jobs`).
 """
 from __future__ import annotations
 
@@ -99,7 +100,9 @@ class JobStore:
 
     # ---- public API ----
     def list(self) -> list[dict]:
-        self.reconcile()
+        """All jobs, newest first. Also the queue's heartbeat: a job whose process died is marked failed and the
+        next queued one starts, so nothing stays queued after a kill -9 or an app restart."""
+        self.dispatch()
         jobs = [self.read(p.name) for p in self.root.iterdir() if p.is_dir() and JOB_ID.fullmatch(p.name)]
         return sorted(jobs, key=lambda j: j.get("created", ""), reverse=True)
 

@@ -81,6 +81,23 @@ def cut_off_runs(root: Path | str | None = None) -> list[dict]:
     return out
 
 
+def empty_partials(root: Path | str | None = None) -> list[Path]:
+    """Cut-off runs with nothing to resume (killed before their first checkpoint, or failed before training)."""
+    root = _root(root)
+    return [d for d in sorted(root.glob(f"*{layout.PARTIAL}")) if root.is_dir()
+            if d.is_dir() and not still_training(d) and not checkpoint_state(d).get("epochs_done")]
+
+
+def clean_empty_partials(root: Path | str | None = None) -> list[str]:
+    """Delete the folders empty_partials() lists; returns their names."""
+    import shutil
+    removed = []
+    for d in empty_partials(root):
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(d.name)
+    return removed
+
+
 def find_runs(root: Path, name: str) -> tuple[Path | None, Path | None]:
     """(newest finished run, newest cut-off run with a checkpoint) named `name` under root."""
     finished = partial = None

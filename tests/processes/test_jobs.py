@@ -63,13 +63,21 @@ def test_crash_is_reported_as_failed_with_log_tail(store, tmp_path):
     job = store.wait(job_id, timeout=300)
     assert job["status"] == "failed"
     assert "file not found" in job["error"] and "missing.csv" in job["log_tail"]
+    assert not list(store.models_root.glob("*.partial"))  # failed before training: no empty run folder
 
 
-def test_killed_worker_is_reported_failed_not_running_forever(store):
+def test_killed_worker_is_reported_failed_and_the_queue_moves_on(store):
     job_id = store.submit(TrainConfig(**TINY, epochs=500, early_stopping_patience=None))
+    behind = store.submit(TrainConfig(**TINY, epochs=1))
     deadline = time.time() + 120
     while time.time() < deadline and store.read(job_id).get("status") != "running":
         time.sleep(0.3)
     os.kill(store.read(job_id)["pid"], 9)
     job = store.wait(job_id, timeout=60)
     assert job["status"] == "failed" and "ended unexpectedly" in job["error"]
+    # a fresh JobStore is what an app restart (or `python -m fer_core jobs`) sees: listing starts the next job
+    JobStore(models_root=store.models_root).list()
+    assert store.wait(behind, timeout=300)["status"] == "completed"
+    from fer_core.runs.store import checkpoint_state, clean_empty_partials
+    clean_empty_partials(store.models_root)  # the killed run stays only if it has a checkpoint to resume from
+    assert all(checkpoint_state(p).get("epochs_done") for p in store.models_root.glob("*.partial"))

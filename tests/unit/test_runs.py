@@ -4,7 +4,7 @@ import json
 import pytest
 
 from fer_core.errors import RunError
-from fer_core.runs.layout import new_run_id, run_name_of
+from fer_core.runs.layout import CHECKPOINT, new_run_id, run_name_of
 from fer_core.runs.run import Run
 from fer_core.runs.store import default_run, default_selection, list_runs, usable_runs
 
@@ -51,3 +51,21 @@ def test_default_selection_keeps_the_default_model(tmp_path):
 def test_run_ids_carry_their_name():
     assert run_name_of(new_run_id("fernet-cpu")) == "fernet-cpu"
     assert run_name_of(new_run_id("fernet-cpu") + ".partial") == "fernet-cpu"
+
+
+def test_clean_removes_only_cut_off_runs_with_nothing_to_resume(tmp_path):
+    import os
+
+    from fer_core.runs.store import clean_empty_partials
+    empty = tmp_path / "20260101-000000-a-0001.partial"
+    empty.mkdir()
+    (empty / "owner.pid").write_text("999999999")  # a process that is gone
+    live = tmp_path / "20260101-000000-b-0002.partial"
+    live.mkdir()
+    (live / "owner.pid").write_text(str(os.getpid()))  # still training: never touched
+    resumable = tmp_path / "20260101-000000-c-0003.partial"
+    (resumable / "checkpoints").mkdir(parents=True)
+    (resumable / "checkpoints" / "state.json").write_text(json.dumps({"epochs_done": 2}))
+    (resumable / "checkpoints" / CHECKPOINT).write_bytes(b"weights")
+    assert clean_empty_partials(tmp_path) == [empty.name]
+    assert not empty.exists() and live.exists() and resumable.exists()
