@@ -102,6 +102,12 @@ def _runs_unbundle(args) -> dict:
     return {"runs": [str(p) for p in unbundle_runs(args.folders, args.into)]}
 
 
+def _runs_adjust(args) -> dict:
+    from fer_core.training.adjust import adjust_run
+    out = adjust_run(args.run, criterion=args.criterion)
+    return {"run_dir": str(out), **json.loads((out / "run.json").read_text())["logit_adjustment"]}
+
+
 def _runs_clean(args) -> dict:
     from fer_core.runs.store import clean_empty_partials
     return {"removed": clean_empty_partials()}
@@ -209,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     cut = runs.add_parser("cut-off", help="runs that stopped before finishing and can be resumed")
     cut.add_argument("--json", action="store_true")
     cut.set_defaults(func=_runs_cut_off)
+    adjust = runs.add_parser("adjust", help="logit adjustment for rare classes: a new run with tau * log(prior) "
+                                            "off the final bias, tau selected on the validation split")
+    adjust.add_argument("run", help="a finished run folder")
+    adjust.add_argument("--criterion", choices=["accuracy", "macro_f1", "min_recall"], default="accuracy")
+    adjust.add_argument("--json", action="store_true")
+    adjust.set_defaults(func=_runs_adjust)
     clean = runs.add_parser("clean", help="delete cut-off runs that have no checkpoint (nothing to resume)")
     clean.add_argument("--json", action="store_true")
     clean.set_defaults(func=_runs_clean)
