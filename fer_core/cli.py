@@ -102,6 +102,28 @@ def _runs_unbundle(args) -> dict:
     return {"runs": [str(p) for p in unbundle_runs(args.folders, args.into)]}
 
 
+def _sweep_run(args) -> dict:
+    from fer_core.sweeps import study as sweeps
+    from fer_core.sweeps.spec import SweepSpec
+    spec = SweepSpec.load(args.spec)
+    study = sweeps.create(spec, args.storage)
+    ran = sweeps.work(study, spec, trials=args.trials)
+    return {"ran": ran, **sweeps.summary(study)}
+
+
+def _sweep_worker(args) -> dict:
+    from fer_core.sweeps import study as sweeps
+    study, spec = sweeps.load(args.study, args.storage)
+    ran = sweeps.work(study, spec)
+    return {"ran": ran, **sweeps.summary(study)}
+
+
+def _sweep_show(args) -> dict:
+    from fer_core.sweeps import study as sweeps
+    study, _ = sweeps.load(args.study, args.storage)
+    return sweeps.summary(study)
+
+
 def _runs_adjust(args) -> dict:
     from fer_core.training.adjust import adjust_run
     out = adjust_run(args.run, criterion=args.criterion)
@@ -224,6 +246,24 @@ def build_parser() -> argparse.ArgumentParser:
     clean = runs.add_parser("clean", help="delete cut-off runs that have no checkpoint (nothing to resume)")
     clean.add_argument("--json", action="store_true")
     clean.set_defaults(func=_runs_clean)
+    sweep = sub.add_parser("sweep", help="hyperparameter sweeps on Optuna").add_subparsers(dest="command",
+                                                                                          required=True)
+    srun = sweep.add_parser("run", help="create (or continue) the study of SPEC and run trials in this process")
+    srun.add_argument("spec", help="sweep spec JSON (see fer_core/sweeps/spec.py and sweeps/*.json)")
+    srun.add_argument("--trials", type=int, help="trial budget of the study (default: the spec's)")
+    srun.add_argument("--storage", help="Optuna storage URL (default: sqlite under models/sweeps/)")
+    srun.add_argument("--json", action="store_true")
+    srun.set_defaults(func=_sweep_run)
+    worker = sweep.add_parser("worker", help="pull trials of an existing study (any number of processes/machines)")
+    worker.add_argument("study")
+    worker.add_argument("--storage", help="the study's storage URL (default: sqlite under models/sweeps/)")
+    worker.add_argument("--json", action="store_true")
+    worker.set_defaults(func=_sweep_worker)
+    show = sweep.add_parser("show", help="trials, states, values, runs and the best trial of a study")
+    show.add_argument("study")
+    show.add_argument("--storage")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_sweep_show)
     jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")
     jobs.add_argument("--cancel", metavar="JOB_ID")
     jobs.add_argument("--json", action="store_true")
