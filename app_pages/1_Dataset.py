@@ -6,6 +6,7 @@ from fer_core.app.charts import balance_figure, confusion_figure
 from fer_core.app.imaging import upscale
 from fer_core.data.label_views import apply_view, label_views
 from fer_core.data.report import dataset_facts
+from fer_core.data.quality import leak_title
 from fer_core.data.schemes import UNMAPPED
 from fer_core.data.report import class_balance, class_weight_table
 from fer_core.app.ui import cached_quality, dataset_picker, demo_banner
@@ -55,10 +56,12 @@ with tab_samples:
 
 with tab_quality:
     report = cached_quality(base.source, base.version, base)
-    st.dataframe([{"finding": k, "rows": v} for k, v in report.summary().items()], hide_index=True)
+    findings = [{"finding": k, "count": v} for k, v in report.summary().items()]
+    # tall enough for every row: no finding hidden behind the table's scroll bar
+    st.dataframe(findings, hide_index=True, height=35 * (len(findings) + 1) + 3)
 
     def gallery(title: str, rows: np.ndarray, limit: int = 24):
-        with st.expander(f"{title} ({len(rows):,})"):
+        with st.expander(f"{title} ({len(rows):,} rows)"):
             rows = np.asarray(rows, dtype=int)
             if split != "All":
                 rows = rows[ds.splits[rows] == split]
@@ -71,10 +74,10 @@ with tab_quality:
             if len(rows) > limit:
                 st.caption(f"Showing {limit} of {len(rows):,}.")
 
-    gallery("Duplicate groups with conflicting labels", np.concatenate(report.conflicting_duplicates or [np.array([], int)]))
+    gallery(f"The {len(report.conflicting_duplicates):,} duplicate groups with conflicting labels",
+            np.concatenate(report.conflicting_duplicates or [np.array([], int)]))
     for key, rows in report.leaks.items():
-        later, earlier = key.split("<-")
-        gallery(f"{later} images that also occur in {earlier} (leaks)", rows)
+        gallery(leak_title(key), rows)
     gallery("Blank images", report.blank)
     gallery("Near-constant images", report.near_constant)
     gallery("All rows that share an image with another row",

@@ -1,7 +1,7 @@
 import numpy as np
 import streamlit as st
 
-from fer_core.app.charts import confusion_figure, curves_figure, per_class_f1_figure, pvalue_figure
+from fer_core.app.charts import confusion_figure, curves_figure, p_phrase, per_class_f1_figure, pvalue_figure
 from fer_core.errors import FerStudioError
 from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1, summary_table)
 from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS, evaluate
@@ -103,9 +103,9 @@ else:
     st.plotly_chart(pvalue_figure(pvals), key="mcnemar")
     omni = omnibus_tests(evals)
     if omni:
-        st.write(f"Cochran's Q = {omni['cochran_q']['statistic']:.3f}, p = {omni['cochran_q']['p_value']:.3g}; "
+        st.write(f"Cochran's Q = {omni['cochran_q']['statistic']:.3f}, {p_phrase(omni['cochran_q']['p_value'])}; "
                  f"Friedman (true-class probability) χ² = {omni['friedman_true_class_prob']['statistic']:.3f}, "
-                 f"p = {omni['friedman_true_class_prob']['p_value']:.3g}")
+                 f"{p_phrase(omni['friedman_true_class_prob']['p_value'])}")
 
 st.subheader("Misclassified test images")
 names = [e.name for e in evals]

@@ -67,9 +67,23 @@ def curves_figure(histories: dict, metric: str) -> go.Figure:
     return fig
 
 
+def p_text(p) -> str:
+    """A p-value as people read it: never 'p = 0' (it is only below what the test resolves)."""
+    if p is None or p != p:
+        return "—"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def p_phrase(p) -> str:
+    """'p < 0.001' or 'p = 0.012', for sentences."""
+    text = p_text(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def pvalue_figure(matrix: pd.DataFrame) -> go.Figure:
-    fig = px.imshow(matrix.values, x=list(matrix.columns), y=list(matrix.index), text_auto=".3g",
+    fig = px.imshow(matrix.values, x=list(matrix.columns), y=list(matrix.index),
                     color_continuous_scale="RdBu", zmin=0, zmax=1, aspect="auto", labels=dict(color="p"))
+    fig.update_traces(text=[[p_text(v) for v in row] for row in matrix.values], texttemplate="%{text}")
     fig.update_layout(title="McNemar p-values (paired, same test images)", margin=dict(l=10, r=10, t=40, b=10))
     return fig
 

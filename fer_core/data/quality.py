@@ -39,11 +39,17 @@ class QualityReport:
             f"near-constant images (std < {NEAR_CONSTANT_STD:g}, not blank)": int(len(self.near_constant)),
         }
         for key, rows in self.leaks.items():
-            out[f"leaks {key}"] = int(len(rows))
+            out[leak_title(key)] = int(len(rows))
         if self.ferplus_disagreement is not None:
             out["FERPlus-majority disagreements"] = int(len(self.ferplus_disagreement))
             out["FERPlus-comparable rows"] = self.ferplus_comparable
         return out
+
+
+def leak_title(key: str) -> str:
+    """'PrivateTest<-Training' -> 'PrivateTest images also in Training (leaks)'."""
+    later, earlier = key.split("<-")
+    return f"{later} images also in {earlier} (leaks)"
 
 
 def image_hashes(images: np.ndarray) -> np.ndarray:

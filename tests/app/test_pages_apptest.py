@@ -44,8 +44,8 @@ def test_dataset_page_on_demo_has_all_sections():
     assert [t.label for t in at.tabs] == ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus"]
     charts = [e for e in at.get("plotly_chart")]
     assert charts, "class balance chart missing"
-    findings = {r["finding"]: r["rows"] for r in at.dataframe[1].value.to_dict("records")}
-    assert findings["leaks PublicTest<-Training"] == 2
+    findings = {r["finding"]: r["count"] for r in at.dataframe[1].value.to_dict("records")}
+    assert findings["PublicTest images also in Training (leaks)"] == 2
     assert len(at.get("image")) >= 1
 
 
@@ -74,9 +74,9 @@ def test_dataset_page_on_real_fer2013(shared_data):
     assert not at.exception
     first = at.dataframe[0].value  # class weights
     assert round(float(first.loc["disgust", "Training"]), 3) == 9.407
-    findings = {r["finding"]: r["rows"] for r in at.dataframe[1].value.to_dict("records")}
+    findings = {r["finding"]: r["count"] for r in at.dataframe[1].value.to_dict("records")}
     assert findings["rows sharing an image with another row"] == 3369
-    assert findings["leaks PrivateTest<-Training"] == 288
+    assert findings["PrivateTest images also in Training (leaks)"] == 288
     assert any(m.label == "Agreement with FERPlus" for m in at.metric)
 
 

@@ -18,7 +18,7 @@ def test_data_info_and_check_on_demo():
     assert facts["class_counts"]["Training"]["happy"] == 40
     check = run_cli("data", "check", "demo")
     assert check.returncode == 0
-    assert "leaks PublicTest<-Training: 2" in check.stdout
+    assert "PublicTest images also in Training (leaks): 2" in check.stdout
     assert "blank images (one flat value): 2" in check.stdout
 
 

@@ -74,3 +74,4 @@ def test_no_streamlit_pages_directory_beside_the_entry_point():
     without ever running Home.py: no page config, no navigation, none of its runtime settings."""
     assert not (REPO / "pages").exists()
     assert (REPO / "app_pages").is_dir()
+
