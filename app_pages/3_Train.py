@@ -103,7 +103,7 @@ with st.expander("New training job", expanded=not store.list()):
             st.session_state["follow_new"] = job_id  # the jobs panel switches to the job just submitted
             if weights_path is None and arch.pretrained_capable:
                 st.info("No local ImageNet weights: this backbone trains from random initialisation (recorded in the run).")
-            st.success(f"Queued {job_id}. It runs in its own process; you can leave this page.")
+            st.toast(f"Queued {job_id}. It runs in its own process; you can leave this page.")  # gone once read
         except FerStudioError as exc:
             st.error(f"**Cannot start training.** {exc.message}")
 
@@ -120,7 +120,7 @@ if cut_off:
                 try:
                     job_id = store.submit(TrainConfig.load(Path(run["path"]) / CONFIG), resume=run["path"])
                     st.session_state["follow_new"] = job_id
-                    st.success(f"Queued {job_id} to resume `{run['id']}`.")
+                    st.toast(f"Queued {job_id} to resume `{run['id']}`.")
                 except FerStudioError as exc:
                     st.error(f"**Cannot resume.** {exc.message}")
 

@@ -22,7 +22,7 @@ def test_train_page_starts_follows_and_finishes_a_job(monkeypatch, tmp_path):
     [n for n in at.number_input if n.label == "Weight decay"][0].set_value(0.0005)
     at.button[0].click().run()
     assert not at.exception
-    assert any("Queued job-" in s.value for s in at.success)
+    assert any("Queued job-" in t.value for t in at.toast)  # a toast: no stale "Queued" box once the job ends
     store = JobStore()
     job_id = store.list()[0]["id"]
     job = store.wait(job_id, timeout=300)
