@@ -10,6 +10,8 @@ from fer_core.models.predict import TTA_MODES
 from fer_core.runs.store import default_run, default_selection, list_runs
 from fer_core.data.sources import available_sources
 from fer_core.app.ui import load, model_card, show_error
+from fer_core.sweeps.study import figures, list_studies, summary
+from fer_core.sweeps.study import load as load_study
 
 st.title("Compare")
 
@@ -28,6 +30,22 @@ shipped = default_run()
 if shipped is not None:
     with st.expander(f"Default model card: `{shipped.id}`"):
         model_card(shipped)
+studies = list_studies()
+if studies:
+    with st.expander(f"Sweeps ({len(studies)})"):
+        name = st.selectbox("Study", studies, key="sweep_study")
+        try:
+            study, _ = load_study(name)
+            result = summary(study)
+            st.caption(" · ".join(f"{n} {state}" for state, n in result["counts"].items())
+                       + (f" · best: trial {result['best']['trial']}, validation accuracy "
+                          f"{result['best']['value']:.1%}, run `{result['best']['run_id']}`" if result["best"] else ""))
+            st.dataframe([{**{k: t[k] for k in ("trial", "state", "value", "run_id")}, **t["params"]}
+                          for t in result["trials"]], hide_index=True)
+            for title, fig in figures(study).items():
+                st.plotly_chart(fig, key=f"sweep_{title}")
+        except FerStudioError as exc:
+            show_error(exc)
 chosen = st.sidebar.multiselect("Runs", list(by_id), default=default_selection(runs, shipped))
 ensemble = st.sidebar.multiselect("Ensemble (average of probabilities)", list(by_id), default=[],
                                   help="Pick two or more runs; the ensemble is evaluated like one model.")

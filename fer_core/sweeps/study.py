@@ -166,3 +166,28 @@ def summary(study) -> dict:
     for r in rows:
         counts[r["state"]] = counts.get(r["state"], 0) + 1
     return {"study": study.study_name, "trials": rows, "counts": counts, "best": best}
+
+
+def list_studies(root: Path | None = None) -> list[str]:
+    """Studies in the default storage folder (models/sweeps/<study>.db)."""
+    folder = (Path(root) if root else models_dir()) / "sweeps"
+    return sorted(p.stem for p in folder.glob("*.db")) if folder.is_dir() else []
+
+
+def figures(study) -> dict:
+    """Optuna's plotly views of a study (the ones that need two finished trials or two parameters are left out)."""
+    from optuna import visualization as vis
+    from optuna.trial import TrialState
+    finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    out = {}
+    if not finished:
+        return out
+    out["Optimisation history"] = vis.plot_optimization_history(study)
+    out["Intermediate values (pruning)"] = vis.plot_intermediate_values(study)
+    params = {p for t in finished for p in t.params}
+    if len(finished) >= 2 and params:
+        out["Slices"] = vis.plot_slice(study)
+        out["Parallel coordinates"] = vis.plot_parallel_coordinate(study)
+    if len(finished) >= 2 and len(params) >= 2:
+        out["Parameter importances"] = vis.plot_param_importances(study)
+    return out

@@ -41,3 +41,31 @@ def test_compare_without_runs_explains_what_to_do(monkeypatch, tmp_path):
     at = AppTest.from_file(COMPARE, default_timeout=60)
     at.run()
     assert not at.exception and "No usable runs" in at.info[0].value
+
+
+def test_compare_shows_a_sweep_with_optunas_plots(two_runs, monkeypatch, tmp_path):
+    """A study in models/sweeps/ (trials recorded directly: the plots are what is tested here, not training)."""
+    import shutil
+
+    from fer_core.sweeps import study as sweeps
+    from fer_core.sweeps.spec import SweepSpec
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    for run in two_runs:
+        shutil.copytree(run, tmp_path / run.name)
+    spec = SweepSpec.from_dict({"study": "plots", "trials": 4, "sampler": "random", "base": {"data": "demo"},
+                                "space": {"learning_rate": {"float": [1e-4, 1e-2], "log": True},
+                                          "label_smoothing": {"categorical": [0.0, 0.1]}}})
+    study = sweeps.create(spec)
+    for i in range(4):
+        trial = study.ask()
+        spec.suggest(trial)
+        trial.report(0.2 + 0.05 * i, 0)
+        trial.set_user_attr("run_id", two_runs[i % 2].name)
+        study.tell(trial, 0.3 + 0.1 * i)
+    at = AppTest.from_file(COMPARE, default_timeout=300)
+    at.run()
+    assert not at.exception
+    assert any("4 complete" in c.value and "best: trial 3" in c.value for c in at.caption)
+    titles = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    for name in ("Optimization History", "Slice", "Parallel Coordinate", "Hyperparameter Importances"):
+        assert name in titles, name
