@@ -13,7 +13,8 @@ from fer_core.runs.layout import CONFIG
 from fer_core.settings import models_dir
 from fer_core.data.sources import available_sources
 from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
-from fer_core.app.ui import link_to_page, load
+from fer_core.app.ui import link_to_page, load, show_error
+from fer_core.sweeps.spec import SWEEP_TEMPLATE, SweepSpec, parse_json
 from fer_core.user_paths import readable_path
 
 st.title("Train")
@@ -106,6 +107,22 @@ with st.expander("New training job", expanded=not store.list()):
             st.toast(f"Queued {job_id}. It runs in its own process; you can leave this page.")  # gone once read
         except FerStudioError as exc:
             st.error(f"**Cannot start training.** {exc.message}")
+
+
+with st.expander("New sweep (hyperparameter search on Optuna)"):
+    st.caption("A search space over the settings above; every trial is a run under models/, results on Compare. "
+               "Edit the template: `space` is what varies, `base` what is fixed. See README 'Sweeps'.")
+    spec_text = st.text_area("Sweep spec (JSON)", SWEEP_TEMPLATE.read_text(), height=320, key="sweep_spec")
+    if st.button("Start sweep", key="start_sweep"):
+        try:
+            spec = SweepSpec.from_dict(parse_json(spec_text), "the sweep spec")
+            if spec.base.get("data", "demo") != "demo":
+                spec.base["data"] = str(readable_path(spec.base["data"]))
+            job_id = store.submit_sweep(spec)
+            st.session_state["follow_new"] = job_id
+            st.toast(f"Queued sweep {spec.study} as {job_id}.")
+        except FerStudioError as exc:
+            show_error(exc)
 
 
 cut_off = cut_off_runs()

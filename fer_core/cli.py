@@ -67,7 +67,8 @@ def _parse_settings(pairs: list[str]) -> dict:
 def _train(args) -> dict:
     if args.job_dir:
         from fer_core.jobs.worker import run_job
-        raise SystemExit(run_job(args.config, args.job_dir, args.out, args.oof_folds, resume=args.resume))
+        raise SystemExit(run_job(args.config, args.job_dir, args.out, args.oof_folds, resume=args.resume,
+                                 sweep=args.sweep))
     from fer_core.runs.layout import RECORD
     from fer_core.training.config import TrainConfig
     from fer_core.training.lifecycle import resume, train
@@ -192,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-steps", type=int, help="cap steps per epoch")
     train.add_argument("--out", help="folder for runs (default: models/)")
     train.add_argument("--job-dir", help=argparse.SUPPRESS)
+    train.add_argument("--sweep", action="store_true", help=argparse.SUPPRESS)  # a job: config is a sweep spec
     train.add_argument("--oof-folds", type=int, help="instead of one run: k-fold out-of-fold probabilities "
                        "(models/oof/*.npz) for the Relabel page's label-issue ranking")
     train.add_argument("--set", action="append", metavar="KEY=VALUE",

@@ -123,6 +123,20 @@ class JobStore:
             self.dispatch()
         return job_id
 
+    def submit_sweep(self, spec, start: bool = True) -> str:
+        """Queue a sweep (fer_core.sweeps.spec.SweepSpec): its trials run one after another in the job's process."""
+        job_id = f"job-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        d = self.job_dir(job_id)
+        d.mkdir(parents=True)
+        write_text(d / "config.json", json.dumps(spec.to_dict(), indent=2))
+        arch = spec.base.get("architecture", "sweep")
+        self.write({"id": job_id, "status": "queued", "created": _now(), "architecture": f"{arch} (sweep)",
+                    "data": spec.base.get("data", "demo"), "epochs": spec.trials, "progress": 0.0, "history": [],
+                    "kind": "sweep", "study": spec.study})
+        if start:
+            self.dispatch()
+        return job_id
+
     def cancel(self, job_id: str) -> dict:
         with self._lock():
             (self.existing_job_dir(job_id) / "cancel").touch()
@@ -184,6 +198,8 @@ class JobStore:
         job = self.read(job_id)
         if job.get("resume"):
             cmd += ["--resume", job["resume"]]
+        if job.get("kind") == "sweep":
+            cmd += ["--sweep"]
         return cmd + (["--oof-folds", str(job["folds"])] if job.get("folds") else [])
 
     def wait(self, job_id: str, timeout: float = 600, poll: float = 0.5) -> dict:

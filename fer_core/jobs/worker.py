@@ -50,8 +50,27 @@ class JobProgress(Progress):
         return self.stop or self._cancel_file().exists()
 
 
+def _run_sweep(config_path: str, store: JobStore, job_id: str, progress: JobProgress) -> None:
+    """All of a sweep's trials in this process; the job's progress counts finished trials."""
+    from fer_core.sweeps import study as sweeps
+    from fer_core.sweeps.spec import SweepSpec
+    spec = SweepSpec.load(config_path)
+    study = sweeps.create(spec, sweeps.default_storage(spec.study, store.models_root))
+    store.update(job_id, status="running", epochs=spec.trials, started_at=time.time())
+
+    def on_trial(_study, trial):
+        done = len(_study.get_trials(deepcopy=False)) - sum(t.state.name == "RUNNING"
+                                                            for t in _study.get_trials(deepcopy=False))
+        progress.history.append({"epoch": trial.number + 1, "val_accuracy": trial.value})
+        store.update(job_id, epoch=done, progress=min(done / spec.trials, 1.0), history=progress.history)
+
+    sweeps.work(study, spec, out_root=store.models_root, cancel_file=progress._cancel_file(), on_trial=on_trial)
+    store.update(job_id, status="cancelled" if progress.cancelled() else "completed", finished=_now(),
+                 sweep=sweeps.summary(study)["counts"])
+
+
 def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | None = None,
-            resume: str | None = None) -> int:
+            resume: str | None = None, sweep: bool = False) -> int:
     job_dir = Path(job_dir)
     store = JobStore(root=job_dir.parent, models_root=Path(out) if out else None)
     job_id = job_dir.name
@@ -67,7 +86,9 @@ def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | No
     from fer_core.training.lifecycle import resume as resume_run
     from fer_core.training.lifecycle import train
     try:
-        if oof_folds:
+        if sweep:
+            _run_sweep(config_path, store, job_id, progress)
+        elif oof_folds:
             from fer_core.relabel.oof import out_of_fold
             result = out_of_fold(TrainConfig.load(config_path), oof_folds, progress=progress, out_root=store.models_root)
             store.update(job_id, status="completed", finished=_now(), oof_file=str(result))

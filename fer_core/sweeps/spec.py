@@ -20,9 +20,17 @@ from pathlib import Path
 
 from fer_core.errors import ConfigError
 
+SWEEP_TEMPLATE = Path(__file__).parent / "templates" / "demo.json"
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")
 STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def parse_json(text: str) -> dict:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"the sweep spec is not valid JSON ({exc})", fix="check commas, quotes and brackets") from None
 
 
 @dataclass

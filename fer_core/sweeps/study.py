@@ -127,7 +127,7 @@ def objective(spec: SweepSpec, out_root: Path | None = None, cancel_file: Path |
 
 
 def work(study, spec: SweepSpec, trials: int | None = None, out_root: Path | None = None,
-         cancel_file: Path | None = None) -> int:
+         cancel_file: Path | None = None, on_trial=None) -> int:
     """Run trials until the study holds `trials` (the spec's budget) finished or running trials; returns how
     many this worker ran. Failed trials (an exception, a killed worker) are recorded and the worker goes on."""
     import optuna
@@ -144,7 +144,8 @@ def work(study, spec: SweepSpec, trials: int | None = None, out_root: Path | Non
 
     # running trials count towards the budget, so two workers never start more trials than it allows
     study.optimize(objective(spec, out_root, cancel_file), catch=(Exception,), gc_after_trial=True,
-                   callbacks=[optuna.study.MaxTrialsCallback(budget, states=counted), stop_if_cancelled])
+                   callbacks=[optuna.study.MaxTrialsCallback(budget, states=counted), stop_if_cancelled,
+                              *([on_trial] if on_trial else [])])
     # a trial of a killed worker still counts as running: once its heartbeat is stale, record it as failed
     deadline = time.time() + 3 * HEARTBEAT_S
     while study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) and time.time() < deadline:

@@ -80,3 +80,25 @@ def test_two_workers_share_a_study_and_a_killed_workers_trial_is_failed(tmp_path
     assert states.count("COMPLETE") >= 4 and states.count("FAIL") <= 1, states
     runs = [t.user_attrs.get("run_id") for t in trials if t.state.name == "COMPLETE"]
     assert len(set(runs)) == len(runs)  # every completed trial is its own run: none ran twice
+
+
+def test_a_sweep_runs_as_a_background_job_from_the_train_page(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from fer_core.jobs.store import JobStore
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    at = AppTest.from_file(str(REPO / "app_pages" / "3_Train.py"), default_timeout=120)
+    at.run()
+    text = json.dumps(spec("from-page", trials=2, pruner="none").to_dict())
+    at.text_area(key="sweep_spec").input(text)
+    at.button(key="start_sweep").click().run()
+    assert not at.exception and any("Queued sweep from-page" in t.value for t in at.toast)
+    store = JobStore()
+    job = store.list()[0]
+    assert job["kind"] == "sweep"
+    done = store.wait(job["id"], timeout=600)
+    assert done["status"] == "completed", store.log_tail(job["id"])
+    assert done["sweep"] == {"complete": 2} and done["progress"] == 1.0
+    at.text_area(key="sweep_spec").input('{"study": "x", "space": {"epohcs": {"int": [1, 2]}}}')
+    at.button(key="start_sweep").click().run()
+    assert not at.exception and any("did you mean 'epochs'" in e.value for e in at.error)
