@@ -213,11 +213,18 @@ class JobStore:
         raise TimeoutError(f"job {job_id} still {self.read(job_id).get('status')} after {timeout} s")
 
 
-def eta_seconds(job: dict) -> float | None:
+def eta_seconds(job: dict, now: float | None = None) -> float | None:
+    """Seconds left. From two finished epochs on, the median epoch time after the first (which carries the
+    compile and warm-up, and made the first ETA several times too long); before that, elapsed / progress."""
+    now = time.time() if now is None else now
+    ends, epochs = job.get("epoch_ends") or [], job.get("epochs") or 0
+    if len(ends) >= 2 and epochs:
+        per_epoch = float(sorted(b - a for a, b in zip(ends, ends[1:]))[(len(ends) - 2) // 2])
+        return max((epochs - len(ends)) * per_epoch - (now - ends[-1]), 0.0)
     started, progress = job.get("started_at"), job.get("progress", 0.0)
     if not started or not progress or progress <= 0:
         return None
-    elapsed = time.time() - started
+    elapsed = now - started
     return max(elapsed / progress - elapsed, 0.0)
 
 

@@ -20,6 +20,7 @@ class JobProgress(Progress):
         self.store, self.job_id = store, job_id
         self.epochs = self.steps = 1
         self.history: list[dict] = []
+        self.epoch_ends: list[float] = []
         self.last_write = 0.0
         self.stop = False
 
@@ -40,8 +41,9 @@ class JobProgress(Progress):
 
     def epoch(self, epoch, logs):
         self.history.append({"epoch": epoch + 1, **logs})
+        self.epoch_ends.append(time.time())
         self.store.update(self.job_id, epoch=epoch + 1, step=self.steps, progress=(epoch + 1) / self.epochs,
-                          history=self.history)
+                          history=self.history, epoch_ends=self.epoch_ends)
 
     def message(self, text):
         print(text, flush=True)

@@ -69,3 +69,14 @@ def test_clean_removes_only_cut_off_runs_with_nothing_to_resume(tmp_path):
     (resumable / "checkpoints" / CHECKPOINT).write_bytes(b"weights")
     assert clean_empty_partials(tmp_path) == [empty.name]
     assert not empty.exists() and live.exists() and resumable.exists()
+
+
+def test_eta_uses_the_epochs_after_the_first_which_carries_the_compile():
+    from fer_core.jobs.store import eta_seconds
+    start = 1000.0
+    # epoch 1 took 40 s (compile + warm-up), later epochs 5 s; 12 epochs in all
+    job = {"started_at": start, "epochs": 12, "progress": 1 / 12, "epoch_ends": [start + 40]}
+    assert eta_seconds(job, now=start + 40) > 400  # one epoch: only the crude estimate exists
+    job.update(progress=3 / 12, epoch_ends=[start + 40, start + 45, start + 50])
+    assert eta_seconds(job, now=start + 50) == 45.0  # 9 epochs left x 5 s
+    assert eta_seconds(job, now=start + 52) == 43.0
