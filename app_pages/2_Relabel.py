@@ -145,9 +145,12 @@ def undo():
 if state.get("store_error"):
     st.error(f"**Label not saved.** {state.pop('store_error')}")
 
-tab_label, tab_progress, tab_agree, tab_export = st.tabs(["Label", "Progress", "Agreement", "Export / import"])
+# One view at a time (not tabs): tabs render every tab's widgets, so the label keys would stay live on the
+# other tabs and label an image the user cannot see.
+view = st.radio("View", ["Label", "Progress", "Agreement", "Export / import"], horizontal=True,
+                key="relabel_view", label_visibility="collapsed")
 
-with tab_label:
+if view == "Label":
     if not len(queue):
         st.success("This queue is empty: nothing left to label with these filters.")
     else:
@@ -185,7 +188,7 @@ with tab_label:
         st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward. Each label is committed "
                    "to the project database before it is shown as saved.")
 
-with tab_progress:
+if view == "Progress":
     p = project.progress(annotator, queue)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("This queue", f"{p['queue_labelled']:,} / {p['queue_total']:,}")
@@ -199,7 +202,7 @@ with tab_progress:
     st.plotly_chart(confusion_figure(tm.to_numpy(), list(tm.index), list(tm.columns),
                                      "Original label → new label (all annotators)", "original", "new"), key="transition")
 
-with tab_agree:
+if view == "Agreement":
     ag = project.agreement()
     if ag["images_with_2plus"] == 0:
         st.info("Agreement appears once two or more annotators have labelled the same images.")
@@ -210,7 +213,7 @@ with tab_agree:
         st.markdown(f"**Disagreements to resolve** ({len(ag['disagreements']):,})")
         st.dataframe(ag["disagreements"], hide_index=True)
 
-with tab_export:
+if view == "Export / import":
     folder = st.text_input("Export folder", str(projects_dir() / "exports" / project.name), key="export_dir")
     policy = st.radio("Labels", ["majority", "annotator"], horizontal=True, key="export_policy",
                       format_func=lambda p: "majority of annotators" if p == "majority" else f"only {annotator}'s")

@@ -35,10 +35,11 @@ def test_label_undo_and_reload(monkeypatch, tmp_path):
     assert sorted(labels.values()) == [3, 3, 7, 9]
     # a new browser session (fresh AppTest) sees the same saved labels and skips them in its queue
     again = start(monkeypatch, tmp_path)
-    progress = {m.label: m.value for m in again.metric}
-    assert progress["Labelled by you"] == "4"
     ds = load_dataset("demo")
     assert again.get("image")[0].proto.imgs[0].caption.startswith(f"#{ds.ids[4]}")
+    again.radio(key="relabel_view").set_value("Progress").run()
+    progress = {m.label: m.value for m in again.metric}
+    assert progress["Labelled by you"] == "4"
 
 
 def test_two_annotators_agreement_and_export(monkeypatch, tmp_path):
@@ -48,9 +49,11 @@ def test_two_annotators_agreement_and_export(monkeypatch, tmp_path):
     b = start(monkeypatch, tmp_path, "bob")
     for j in (3, 4, 6):
         button(b, f"lab_{j}").click().run()
-    b.run()
+    b.radio(key="relabel_view").set_value("Agreement").run()
     assert any("Fleiss" in m.value for m in b.markdown)
+    assert not any(k.proto.id.endswith("lab_3") for k in b.button)  # no label keys outside the Label view
     assert len(b.dataframe[-1].value) == 1  # one disagreement to resolve
+    b.radio(key="relabel_view").set_value("Export / import").run()
     b.text_input(key="export_dir").input(str(tmp_path / "out")).run()
     b.radio(key="export_policy").set_value("annotator").run()
     button(b, "export_btn").click().run()
