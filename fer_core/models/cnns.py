@@ -58,17 +58,21 @@ def build_cnn002(n_classes: int, input_size: int = 48, l2: float = 1e-4, **_):
     return keras.Model(inputs, outputs, name="cnn002")
 
 
-def build_cnn004(n_classes: int, input_size: int = 48, **_):
-    """4 conv stages (32, 64, 128, 256) with pooling, then 2 dense layers (256, 128)."""
+def build_cnn004(n_classes: int, input_size: int = 48, stages: int = 4, dense_layers: int = 2, **_):
+    """Conv stages (32, 64, 128, 256; `stages` of them) with pooling, then `dense_layers` dense layers (256, 128).
+    The defaults are seed 004's network; the two options are its architecture search (sweep template)."""
+    if not 1 <= int(stages) <= 4 or not 0 <= int(dense_layers) <= 2:
+        raise ValueError("cnn004: stages must be 1-4 and dense_layers 0-2")
     inputs, x = _inputs(input_size)
-    for s, filters in enumerate((32, 64, 128, 256), start=1):
+    for s, filters in enumerate((32, 64, 128, 256)[:int(stages)], start=1):
         x = _conv_bn_relu(x, filters, f"stage{s}")
         x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(0.4, name="flatten_drop")(x)
-    x = layers.Dense(256, activation="relu", name="dense256")(x)
-    x = layers.Dropout(0.4, name="dense256_drop")(x)
-    x = layers.Dense(128, activation="relu", name="dense128")(x)
+    for units in (256, 128)[:int(dense_layers)]:
+        x = layers.Dense(units, activation="relu", name=f"dense{units}")(x)
+        if units == 256 and int(dense_layers) == 2:
+            x = layers.Dropout(0.4, name="dense256_drop")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probs")(x)
     return keras.Model(inputs, outputs, name="cnn004")
 

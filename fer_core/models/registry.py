@@ -46,3 +46,19 @@ def build_model(architecture: str, n_classes: int, **options):
     if options.get("input_size") is None:
         options["input_size"] = arch.input_size
     return arch.build(n_classes=n_classes, **options)
+
+
+def check_model_options(architecture: str, options: dict) -> None:
+    """Shape options must be parameters of the architecture's builder (builders swallow unknown keywords)."""
+    import importlib
+    import inspect
+
+    from fer_core.errors import ConfigError
+    module, _, function = ARCHITECTURES[architecture].builder.partition(":")
+    params = inspect.signature(getattr(importlib.import_module(module), function)).parameters
+    allowed = [p for p in params if p not in ("n_classes", "input_size", "weights_path", "_")
+               and params[p].kind is not inspect.Parameter.VAR_KEYWORD]
+    unknown = [k for k in options if k not in allowed]
+    if unknown:
+        raise ConfigError(f"{architecture} has no model option {', '.join(map(repr, unknown))}",
+                          fix=f"its options: {', '.join(allowed) or 'none'}")

@@ -90,6 +90,7 @@ class TrainConfig:
     fine_tune_layers: int | None = None  # backbones: unfreeze only the last N backbone layers
     fine_tune_lr_factor: float = 0.1
     max_steps_per_epoch: int | None = None  # cap for tiny runs
+    model_options: dict = field(default_factory=dict)  # architecture shape, e.g. cnn004 {"stages": 3, "dense_layers": 1}
     teacher_runs: list = field(default_factory=list)  # run folders (or run names under models/) to distil from
     distill_weight: float = 0.0  # share of the teachers' probabilities in the training targets (0 = off)
     distill_temperature: float = 1.0  # >1 softens the teachers' probabilities
@@ -125,6 +126,10 @@ class TrainConfig:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} '{getattr(self, name)}' is not supported", fix=f"use one of {', '.join(allowed)}")
+        bad = [k for k, v in self.model_options.items()
+               if not isinstance(k, str) or not isinstance(v, (int, float, str, bool, list, type(None)))]
+        if bad:
+            raise ConfigError(f"model_options {bad} must map names to numbers, text or lists")
         from fer_core.models.registry import ARCHITECTURES
         if self.architecture not in ARCHITECTURES:
             raise ConfigError(f"unknown architecture '{self.architecture}'",
@@ -176,9 +181,12 @@ class TrainConfig:
         values, aug = self.to_dict(), self.augment.as_dict()
         for key, value in overrides.items():
             head, _, sub = key.partition(".")
-            if sub:
+            if sub and head == "model_options":
+                values["model_options"] = {**values.get("model_options", {}), sub: value}
+            elif sub:
                 if head != "augment":
-                    raise ConfigError(f"'{head}' is not a settings group", fix="dotted keys work for augment.<name> only")
+                    raise ConfigError(f"'{head}' is not a settings group",
+                                      fix="dotted keys work for augment.<name> and model_options.<name> only")
                 aug[sub] = value
             elif key == "augment" and isinstance(value, dict):
                 aug.update(value)

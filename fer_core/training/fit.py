@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from fer_core.atomic import write_text
-from fer_core.models.registry import ARCHITECTURES, build_model
+from fer_core.models.registry import ARCHITECTURES, build_model, check_model_options
 from fer_core.runs import layout
 from fer_core.training.batches import steps_per_epoch, training_batches
 from fer_core.training.config import TrainConfig
@@ -204,7 +204,9 @@ def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, 
         model, done, history = resume.model, resume.epochs_done, list(resume.history)
         progress.message(f"Resuming after epoch {done} from the checkpoint.")
     else:
-        model = build_model(cfg.architecture, n_classes, input_size=cfg.input_size, weights_path=cfg.weights_path)
+        check_model_options(cfg.architecture, cfg.model_options)
+        model = build_model(cfg.architecture, n_classes, input_size=cfg.input_size, weights_path=cfg.weights_path,
+                            **cfg.model_options)
         done, history = 0, []
         if _is_backbone(cfg.architecture) and not pretrained:
             progress.message("No local ImageNet weights given: the backbone trains from random initialisation.")

@@ -92,3 +92,12 @@ def test_grad_cam_reaches_the_new_architectures(arch):
     face = np.random.default_rng(0).uniform(0, 255, (48, 48)).astype("float32")
     cam = Explainer(model).gradcam(face, 3)
     assert cam.ndim == 2 and cam.shape[0] == cam.shape[1] == 6 and np.isfinite(cam).all()
+
+
+def test_cnn004_shape_options_change_the_network_and_the_default_is_seed_004s():
+    from fer_core.models.registry import build_model
+    default, small = build_model("cnn004", 7), build_model("cnn004", 7, stages=2, dense_layers=0)
+    assert [layer.name for layer in default.layers if "dense" in layer.name] == ["dense256", "dense256_drop",
+                                                                                 "dense128"]
+    assert not any("dense" in layer.name or "stage3" in layer.name for layer in small.layers)
+    assert small.output.shape[-1] == 7 and small.count_params() != default.count_params()

@@ -40,3 +40,16 @@ def test_demo_has_its_own_defaults():
     demo = TrainConfig.for_data("demo")
     assert all(getattr(demo, k) == v for k, v in DEMO_DEFAULTS.items())
     assert TrainConfig.for_data("x.csv").epochs == TrainConfig().epochs
+
+
+def test_model_options_set_the_architecture_shape_and_unknown_ones_are_refused():
+    from fer_core.errors import ConfigError
+    from fer_core.models.registry import check_model_options
+    from fer_core.training.config import TrainConfig
+    cfg = TrainConfig(architecture="cnn004").with_overrides({"model_options.stages": 3,
+                                                             "model_options.dense_layers": 1}).validate()
+    assert cfg.model_options == {"stages": 3, "dense_layers": 1}
+    check_model_options("cnn004", cfg.model_options)
+    with pytest.raises(ConfigError, match="no model option 'stagez'") as err:
+        check_model_options("cnn004", {"stagez": 3})
+    assert "stages" in err.value.fix
