@@ -3,9 +3,11 @@ import streamlit_webrtc  # noqa: F401,I001  (must load before TensorFlow; see RE
 import streamlit as st
 
 from fer_core.app.navigation import streamlit_pages
+from fer_core.app.auth import require_login
 from fer_core.app.runtime import keep_keras_session
 
 keep_keras_session()  # no Keras clear_session after every run: it stalls the Live stream (see the module)
 
 st.set_page_config(page_title="FER Studio", page_icon="🙂", layout="wide")
+require_login()  # team mode only (FER_AUTH_FILE): every page behind a login
 st.navigation(streamlit_pages()).run()

@@ -17,13 +17,18 @@ from fer_core.data.schemes import UNMAPPED
 from fer_core.training.config import TrainConfig
 from fer_core.app.ui import cached_quality, dataset_picker, demo_banner, show_error
 from fer_core.user_paths import readable_path, writable_folder
+from fer_core.app.auth import signed_in_user
 
 st.title("Relabel")
 
 ds = dataset_picker(key="relabel")
 if ds is None:
     st.stop()
-annotator = st.sidebar.text_input("Your name (annotator)", key="annotator").strip()
+annotator = signed_in_user()  # team mode: the login is the annotator, nobody labels under another's name
+if annotator:
+    st.sidebar.caption(f"Annotator: **{annotator}** (your login)")
+else:
+    annotator = st.sidebar.text_input("Your name (annotator)", key="annotator").strip()
 project_name = st.sidebar.text_input("Project", value="fer2024", key="project_name").strip() or "fer2024"
 state = st.session_state
 state.setdefault("session_id", uuid.uuid4().hex[:8])

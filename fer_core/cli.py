@@ -103,6 +103,16 @@ def _runs_unbundle(args) -> dict:
     return {"runs": [str(p) for p in unbundle_runs(args.folders, args.into)]}
 
 
+def _auth_add_user(args) -> dict:
+    import getpass
+    from pathlib import Path
+
+    from fer_core.app.auth import add_user
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    add_user(Path(args.file), args.user, args.name or args.user, password)
+    return {"file": args.file, "user": args.user, "note": "start the app with FER_AUTH_FILE=" + args.file}
+
+
 def _sweep_run(args) -> dict:
     from fer_core.sweeps import study as sweeps
     from fer_core.sweeps.spec import SweepSpec
@@ -266,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--storage")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=_sweep_show)
+    auth = sub.add_parser("auth", help="team mode logins").add_subparsers(dest="command", required=True)
+    add_user = auth.add_parser("add-user", help="add or replace a user (bcrypt-hashed password) in the login file")
+    add_user.add_argument("--file", required=True, help="the YAML file FER_AUTH_FILE will name")
+    add_user.add_argument("--user", required=True)
+    add_user.add_argument("--name", help="display name (default: the user name)")
+    add_user.add_argument("--password-stdin", action="store_true", help="read the password from stdin (scripts)")
+    add_user.add_argument("--json", action="store_true")
+    add_user.set_defaults(func=_auth_add_user)
     jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")
     jobs.add_argument("--cancel", metavar="JOB_ID")
     jobs.add_argument("--json", action="store_true")
