@@ -199,7 +199,9 @@ if view == "Progress":
     c1.metric("This queue", f"{p['queue_labelled']:,} / {p['queue_total']:,}")
     c2.metric("Labelled by you", f"{p['mine']:,}")
     c3.metric("Images labelled by anyone", f"{p['images_labelled_by_anyone']:,} / {p['total']:,}")
-    c4.metric("Your labels per hour", f"{p['labels_per_hour']:.0f}")
+    rate = p["labels_per_hour"]
+    c4.metric("Your labels per hour", "—" if rate is None else f"{rate:.0f}",
+              help=None if rate is not None else "Shown after 20 labels and 2 minutes of labelling.")
     st.progress(p["queue_labelled"] / max(p["queue_total"], 1))
     if p["per_class"]:
         st.plotly_chart(bar_figure(p["per_class"], p["per_class"].values(), "new label", "images"), key="per_class")

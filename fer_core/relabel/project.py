@@ -207,8 +207,17 @@ class RelabelProject:
         return self.store.import_labels(dict(zip(meta["ids"], parsed.labels.tolist())), f"import:{csv_path.name}")
 
 
-def labels_per_hour(times: list[float], idle_gap_s: float = 300) -> float:
-    """Labels per hour of active time (gaps longer than idle_gap_s are breaks, not work)."""
+MIN_RATE_LABELS, MIN_RATE_SECONDS = 20, 120  # below either, a rate is noise ("1688 per hour" after 9 labels)
+
+
+def labels_per_hour(times: list[float], idle_gap_s: float = 300) -> float | None:
+    """Labels per hour of active time (gaps longer than idle_gap_s are breaks, not work); None until there
+    are at least MIN_RATE_LABELS labels over MIN_RATE_SECONDS of active time."""
+    if len(times) < MIN_RATE_LABELS:
+        return None
+    gaps = np.diff(np.asarray(times))
+    if float(np.clip(gaps, 0, idle_gap_s).sum()) < MIN_RATE_SECONDS:
+        return None
     if len(times) < 2:
         return 0.0
     gaps = np.diff(np.asarray(times))

@@ -72,7 +72,10 @@ def test_rank_label_issues_puts_contradicted_labels_first():
 def test_fleiss_and_rate():
     assert fleiss_kappa([[0, 0], [1, 1], [2, 2]], 3) == pytest.approx(1.0)
     assert fleiss_kappa([[0, 1], [1, 0]], 2) < 0
-    assert labels_per_hour([0, 10, 20, 10_000, 10_010]) == pytest.approx(3600 * 4 / (10 + 10 + 300 + 10))
+    times = [0, 10, 20, 10_000, 10_010] + [10_010 + 10 * i for i in range(1, 16)]  # 20 labels, one long break
+    assert labels_per_hour(times) == pytest.approx(3600 * 19 / (10 + 10 + 300 + 10 + 150))
+    assert labels_per_hour(times[:9]) is None  # 9 labels: no rate yet (was "1688 per hour")
+    assert labels_per_hour([i * 2.0 for i in range(25)]) is None  # 25 labels in 48 s: too short to be a rate
 
 
 def test_out_of_fold_job_feeds_the_ranking(tmp_path):
