@@ -67,6 +67,19 @@ def curves_figure(histories: dict, metric: str) -> go.Figure:
     return fig
 
 
+def short_names(names: list[str], width: int = 26) -> list[str]:
+    """Run ids shortened for axis labels (their timestamp prefix dropped, the rest cut), kept unique."""
+    out = []
+    for name in names:
+        parts = name.split("-")
+        short = "-".join(parts[2:]) if len(parts) > 3 and parts[0].isdigit() else name
+        short = short if len(short) <= width else short[:width - 1] + "…"
+        while short in out:
+            short += "'"
+        out.append(short)
+    return out
+
+
 def p_text(p) -> str:
     """A p-value as people read it: never 'p = 0' (it is only below what the test resolves)."""
     if p is None or p != p:
@@ -81,9 +94,13 @@ def p_phrase(p) -> str:
 
 
 def pvalue_figure(matrix: pd.DataFrame) -> go.Figure:
-    fig = px.imshow(matrix.values, x=list(matrix.columns), y=list(matrix.index),
+    names = short_names(list(matrix.columns))  # long run ids squashed the heat map into a sliver
+    fig = px.imshow(matrix.values, x=names, y=names,
                     color_continuous_scale="RdBu", zmin=0, zmax=1, aspect="auto", labels=dict(color="p"))
-    fig.update_traces(text=[[p_text(v) for v in row] for row in matrix.values], texttemplate="%{text}")
+    fig.update_traces(text=[[p_text(v) for v in row] for row in matrix.values], texttemplate="%{text}",
+                      customdata=[[(a, b) for b in matrix.columns] for a in matrix.index],
+                      hovertemplate="%{customdata[0]}<br>vs %{customdata[1]}<br>p = %{text}<extra></extra>")
+    fig.update_layout(height=160 + 45 * len(names))
     fig.update_layout(title="McNemar p-values (paired, same test images)", margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
