@@ -85,7 +85,11 @@ if not evals:
 
 table = summary_table(evals)
 st.subheader("Metrics")
-st.caption(f"{evals[0].dataset} · split {split} · {evals[0].metrics['n']:,} images"
+scored_on = sorted({(e.dataset, e.metrics["n"]) for e in evals})
+on = (f"{scored_on[0][0]} · split {split} · {scored_on[0][1]:,} images" if len(scored_on) == 1 else
+      f"split {split} of different datasets (each run's own; see the 'dataset' column): "
+      + "; ".join(f"{d}, {n:,} images" for d, n in scored_on))
+st.caption(on
            + (f" · {evals[0].excluded_leaks:,} leaked test images excluded" if exclude_leaks else "")
            + (f" · TTA {tta}" if tta != "none" else "") + " · 95% CIs: percentile bootstrap, 1,000 resamples. Click a column to sort.")
 st.dataframe(table, hide_index=True)
@@ -139,7 +143,7 @@ if len(wrong):
         ds = load(data or by_id[ev.members[0]].data_path() or "demo")
         pos = {i: n for n, i in enumerate(ds.ids.tolist())}
         shown = wrong.head(30)
-        st.image([upscale(ds.images[pos[i]], 96) for i in shown["id"]], width=96,
+        st.image([upscale(ds.images[pos[i]], 128) for i in shown["id"]], width=128,  # room for "surprise→neutral"
                  caption=[f"{t}→{p} {c:.0%}" for t, p, c in zip(shown["true"], shown["predicted"], shown["confidence"])])
     except FerStudioError as exc:
         show_error(exc)

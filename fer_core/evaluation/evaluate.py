@@ -59,7 +59,7 @@ class Evaluation:
 
     def summary_row(self) -> dict:
         m = self.metrics
-        return {"model": self.name, "n": m["n"], "accuracy": m["accuracy"],
+        return {"model": self.name, "dataset": self.dataset, "n": m["n"], "accuracy": m["accuracy"],
                 "accuracy 95% CI": f"{self.ci['accuracy_ci'][0]:.4f}–{self.ci['accuracy_ci'][1]:.4f}",
                 "macro F1": m["macro_f1"], "macro F1 95% CI": f"{self.ci['macro_f1_ci'][0]:.4f}–{self.ci['macro_f1_ci'][1]:.4f}",
                 "balanced acc": m["balanced_accuracy"], "weighted F1": m["weighted_f1"],
