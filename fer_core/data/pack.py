@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +82,10 @@ def read_pack(path: str | os.PathLike) -> Dataset:
         with np.load(path, allow_pickle=False) as z:
             parts = {k: z[k] for k in z.files}
         meta = json.loads(str(parts["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"not a readable dataset pack ({exc})", path=str(path),
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        # NumPy's own words ("pickled data", "zip file") describe its internals, not the problem: the file is
+        # damaged (cut short, overwritten) or was not written by `data pack`
+        raise DataError("the dataset pack is damaged or not a FER Studio pack", path=str(path),
                         fix="write it again with `python -m fer_core data pack`") from exc
     if meta.get("format") != FORMAT:
         raise DataError(f"pack format {meta.get('format')} is not supported (expected {FORMAT})", path=str(path))

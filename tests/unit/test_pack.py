@@ -53,5 +53,8 @@ def test_cli_pack_and_clear_errors(tmp_path, capsys):
     assert "must end in .ferpack.npz" in capsys.readouterr().err
     assert main(["data", "pack", "demo", str(out), "--splits", "Nope"]) == 2
     (tmp_path / "bad.ferpack.npz").write_bytes(b"not a zip")
-    with pytest.raises(DataError, match="not a readable dataset pack"):
-        load_dataset(tmp_path / "bad.ferpack.npz")
+    (tmp_path / "cut.ferpack.npz").write_bytes(out.read_bytes()[: out.stat().st_size // 2])  # cut short
+    for bad in ("bad.ferpack.npz", "cut.ferpack.npz"):
+        with pytest.raises(DataError, match="damaged or not a FER Studio pack") as err:
+            load_dataset(tmp_path / bad)
+        assert "pickle" not in str(err.value)
