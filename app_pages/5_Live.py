@@ -143,6 +143,9 @@ with tab_video:
                 if result.cut:
                     st.warning(f"`{video.name}` is longer than {MAX_VIDEO_SECONDS} s: only its first "
                                f"{result.seconds_analysed:.0f} s were analysed.")
+                elif result.ended_early:
+                    st.warning(f"`{video.name}` ended after {result.seconds_analysed:.1f} s although it says it is "
+                               f"{result.seconds_total:.1f} s long: the file may be truncated.")
                 if len(table):
                     st.plotly_chart(emotion_timeline_figure(table, pipe.classifier.class_names), key="video_chart")
                     st.download_button("Download per-frame emotions (CSV)", table.to_csv(index=False).encode(),

@@ -50,6 +50,12 @@ class VideoResult:
     seconds_total: float | None  # None when the container does not say
     cut: bool  # the video was longer than MAX_VIDEO_SECONDS and only its start was analysed
 
+    @property
+    def ended_early(self) -> bool:
+        """Frames ran out well before the length the container states: a truncated (partly uploaded) file."""
+        return (not self.cut and self.seconds_total is not None
+                and self.seconds_analysed < 0.9 * self.seconds_total - 0.5)
+
 
 def process_video(path: str, pipeline: LivePipeline, every_nth: int = 1, max_seconds: float = MAX_VIDEO_SECONDS,
                   progress=None, name: str | None = None) -> VideoResult:

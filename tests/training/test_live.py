@@ -83,5 +83,7 @@ def test_video_processing_writes_per_frame_rows(two_runs, ck_faces, tmp_path):
     with pytest.raises(DataError) as err:
         process_video(str(tmp_path / "x.avi"), LivePipeline(two_runs[0]), name="holiday.avi")
     assert err.value.path == "holiday.avi"  # the upload's own name, never the server's temp file
+    from fer_core.live.video import VideoResult
+    assert VideoResult(table, 2.0, 10.0, False).ended_early and not VideoResult(table, 9.8, 10.0, False).ended_early
     assert len(table) >= 5 and set(table["frame"]) <= set(range(6))
     assert np.allclose(table.iloc[:, 5:].sum(axis=1), 1, atol=1e-3)
