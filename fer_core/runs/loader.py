@@ -14,6 +14,10 @@ def _register_custom_layers() -> None:
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime: int):
+    return _load_uncached(path)
+
+
+def _load_uncached(path: str):
     import keras
     _register_custom_layers()
     try:
@@ -28,6 +32,13 @@ def load_model(run: Run | str | Path):
     run = run if isinstance(run, Run) else Run.load(run)
     run.require_usable()
     return _load(str(run.model_path), run.model_mtime)
+
+
+def load_model_copy(run: Run | str | Path):
+    """A private copy of a run's model, for code that changes weights (the cached one is shared by pages)."""
+    run = run if isinstance(run, Run) else Run.load(run)
+    run.require_usable()
+    return _load_uncached(str(run.model_path))
 
 
 def load_checkpoint(path: str | Path):

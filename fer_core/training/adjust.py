@@ -61,7 +61,7 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     final bias, tau selected on the run's validation split, metrics for val and test, and the commands."""
     from fer_core.evaluation.classification import classification_metrics
     from fer_core.models.predict import predict_probs
-    from fer_core.runs.loader import load_model
+    from fer_core.runs.loader import load_model_copy
     from fer_core.runs.run import Run
     from fer_core.training.config import TrainConfig
     from fer_core.training.data import prepare
@@ -73,7 +73,7 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     if data.data_version != run.config.get("data_version"):
         raise RunError("the data changed since the run was trained", path=cfg.data,
                        fix="adjust with the dataset the run was trained on")
-    model = load_model(run)
+    model = load_model_copy(run)  # never the cached model: its weights change below
     counts = np.bincount(data.train.labels, minlength=len(data.class_names)).astype(float)
     log_prior = np.log(np.maximum(counts, 1) / counts.sum())
     val_probs = predict_probs(model, data.val.images)
