@@ -15,7 +15,7 @@ from fer_core.errors import StoreError
 from fer_core.runs.store import usable_runs
 from fer_core.data.schemes import UNMAPPED
 from fer_core.training.config import TrainConfig
-from fer_core.app.ui import cached_quality, dataset_picker, demo_banner, show_error
+from fer_core.app.ui import broken_runs_notice, cached_quality, dataset_picker, demo_banner, show_error
 from fer_core.user_paths import readable_path, writable_folder
 from fer_core.app.auth import signed_in_user
 
@@ -56,6 +56,7 @@ with st.sidebar.expander("Queue", expanded=True):
     disagree = st.checkbox("FER2013 ≠ FERPlus majority", key="q_disagree", disabled=ds.votes is None)
     dup_leaks = st.checkbox("Duplicates and leaks", key="q_dups")
     runs = {r.id: r for r in usable_runs()}
+    broken_runs_notice()
     own = [r for r in runs.values() if r.data_version == ds.version]  # ranking needs the run's own training data
     oofs = [f for f in list_oof() if oof_data_version(f) == ds.version]
     rank_options = ["(none)"] + [f"out-of-fold: {f.stem}" for f in oofs] + [f"run: {r.id}" for r in own]

@@ -13,11 +13,12 @@ from fer_core.runs.layout import CONFIG
 from fer_core.settings import models_dir
 from fer_core.data.sources import available_sources
 from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
-from fer_core.app.ui import link_to_page, load, show_error
+from fer_core.app.ui import broken_runs_notice, link_to_page, load, show_error
 from fer_core.sweeps.spec import SWEEP_TEMPLATE, SweepSpec, parse_json
 from fer_core.user_paths import readable_path
 
 st.title("Train")
+broken_runs_notice()
 store = JobStore()
 sources = available_sources()
 # Every default on this form comes from TrainConfig, for the first dataset offered (the demo has its own).

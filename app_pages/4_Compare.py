@@ -9,19 +9,14 @@ from fer_core.app.imaging import upscale
 from fer_core.models.predict import TTA_MODES
 from fer_core.runs.store import default_run, default_selection, list_runs
 from fer_core.data.sources import available_sources
-from fer_core.app.ui import load, model_card, show_error
+from fer_core.app.ui import broken_runs_notice, load, model_card, show_error
 from fer_core.sweeps.study import figures, list_studies, summary
 from fer_core.sweeps.study import load as load_study
 
 st.title("Compare")
 
-all_runs = list_runs()
-broken = [r for r in all_runs if r.broken]
-runs = [r for r in all_runs if not r.broken]
-if broken:
-    with st.sidebar.expander(f"{len(broken)} broken run(s) left out"):
-        for r in broken:
-            st.caption(r.label())
+runs = [r for r in list_runs() if not r.broken]
+broken_runs_notice()
 if not runs:
     st.info("No usable runs under `models/` yet. Train one on the Train page (or `python -m fer_core train`).")
     st.stop()

@@ -117,3 +117,13 @@ def link_to_page(script: str, label: str, icon: str | None = None) -> None:
     except StreamlitAPIException:
         slug = script.rsplit("/", 1)[-1].removesuffix(".py").split("_", 1)[-1]
         st.markdown(f"[{label}](/{slug})")
+
+
+def broken_runs_notice() -> None:
+    """Every page that lists runs says which run folders it left out and why (they are never opened)."""
+    from fer_core.runs.store import list_runs
+    broken = [r for r in list_runs() if r.broken]
+    if broken:
+        with st.sidebar.expander(f"{len(broken)} broken run(s) left out"):
+            for r in broken:
+                st.caption(r.label())

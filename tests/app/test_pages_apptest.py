@@ -104,3 +104,22 @@ def test_dataset_page_refuses_paths_outside_the_roots_without_a_hint_of_their_co
     assert "outside the folders the app may use" in shown  # the same answer whether the file exists or not
     everything = " ".join(str(el.proto) for el in at.main) + " ".join(str(el.proto) for el in at.sidebar)
     assert "root:" not in everything and "PATH=" not in everything
+
+
+@pytest.mark.parametrize("page", ["2_Relabel.py", "3_Train.py", "4_Compare.py", "5_Live.py"])
+def test_every_page_that_lists_runs_names_the_broken_ones(page, two_runs, monkeypatch, tmp_path):
+    import shutil
+
+    import streamlit_webrtc
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", lambda **kw: None)  # cannot run under AppTest
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    for run in two_runs:
+        shutil.copytree(run, tmp_path / run.name)
+    broken = tmp_path / "20991231-235959-newest-but-broken-0000"
+    shutil.copytree(two_runs[0], broken)
+    (broken / "config.json").write_text("{oops")
+    at = AppTest.from_file(str(REPO / "app_pages" / page), default_timeout=240)
+    at.run()
+    assert not at.exception
+    shown = " ".join(c.value for c in at.sidebar.caption)
+    assert f"{broken.name} — broken: config.json is not valid JSON" in shown
