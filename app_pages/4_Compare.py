@@ -15,8 +15,9 @@ from fer_core.sweeps.study import load as load_study
 
 st.title("Compare")
 
-runs = [r for r in list_runs() if not r.broken]
-broken_runs_notice()
+all_runs = list_runs()
+runs = [r for r in all_runs if not r.broken]
+broken_runs_notice(all_runs)
 if not runs:
     st.info("No usable runs under `models/` yet. Train one on the Train page (or `python -m fer_core train`).")
     st.stop()

@@ -10,13 +10,14 @@ from fer_core.explain.overlays import OVERLAYS, cbam_layers
 from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
 from fer_core.app.charts import emotion_timeline_figure
 from fer_core.live.video import MAX_VIDEO_SECONDS, annotate_image, decode_image, process_video
-from fer_core.runs.store import default_run, usable_runs
+from fer_core.runs.store import default_run, list_runs
 from fer_core.app.ui import broken_runs_notice, model_card, show_error
 
 st.title("Live")
 
-runs = usable_runs()
-broken_runs_notice()
+all_runs = list_runs()
+runs = [r for r in all_runs if not r.broken]
+broken_runs_notice(all_runs)
 if not runs:
     st.info("No model under `models/`. Train one on the Train page, or restore the shipped default run.")
     st.stop()

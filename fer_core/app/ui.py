@@ -119,10 +119,11 @@ def link_to_page(script: str, label: str, icon: str | None = None) -> None:
         st.markdown(f"[{label}](/{slug})")
 
 
-def broken_runs_notice() -> None:
-    """Every page that lists runs says which run folders it left out and why (they are never opened)."""
+def broken_runs_notice(runs: list | None = None) -> None:
+    """Every page that lists runs says which run folders it left out and why (they are never opened).
+    `runs`: the page's own list_runs() result, so the models folder is scanned once per rerun."""
     from fer_core.runs.store import list_runs
-    broken = [r for r in list_runs() if r.broken]
+    broken = [r for r in (list_runs() if runs is None else runs) if r.broken]
     if broken:
         with st.sidebar.expander(f"{len(broken)} broken run(s) left out"):
             for r in broken:
