@@ -14,7 +14,7 @@ from fer_core.settings import models_dir
 from fer_core.data.sources import available_sources
 from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, TrainConfig
 from fer_core.app.ui import broken_runs_notice, link_to_page, load, show_error
-from fer_core.sweeps.spec import SWEEP_TEMPLATE, SweepSpec, parse_json
+from fer_core.sweeps.spec import SweepSpec, parse_json, templates
 from fer_core.user_paths import readable_path
 
 st.title("Train")
@@ -113,12 +113,16 @@ with st.expander("New training job", expanded=not store.list()):
 with st.expander("New sweep (hyperparameter search on Optuna)"):
     st.caption("A search space over the settings above; every trial is a run under models/, results on Compare. "
                "Edit the template: `space` is what varies, `base` what is fixed. See README 'Sweeps'.")
-    spec_text = st.text_area("Sweep spec (JSON)", SWEEP_TEMPLATE.read_text(), height=320, key="sweep_spec")
+    ready = templates()
+    template = st.selectbox("Template", list(ready), key="sweep_template",
+                            help="demo: TPE search · cnn004_shape: seed 004's architecture search · "
+                                 "seed003_ablation: seed 003's ablation (variants × seeds, paired tests on Compare)")
+    spec_text = st.text_area("Sweep spec (JSON)", ready[template].read_text(), height=320,
+                             key=f"sweep_spec_{template}")
     if st.button("Start sweep", key="start_sweep"):
         try:
             spec = SweepSpec.from_dict(parse_json(spec_text), "the sweep spec")
-            if spec.base.get("data", "demo") != "demo":
-                spec.base["data"] = str(readable_path(spec.base["data"]))
+            spec.confine_paths()
             job_id = store.submit_sweep(spec)
             st.session_state["follow_new"] = job_id
             st.toast(f"Queued sweep {spec.study} as {job_id}.")

@@ -9,6 +9,7 @@ from fer_core.app.imaging import upscale
 from fer_core.models.predict import TTA_MODES
 from fer_core.runs.store import default_run, default_selection, list_runs
 from fer_core.data.sources import available_sources
+from fer_core.app.sweep_view import ablation_table
 from fer_core.app.ui import broken_runs_notice, load, model_card, show_error
 from fer_core.sweeps.study import figures, list_studies, summary
 from fer_core.sweeps.study import load as load_study
@@ -38,6 +39,7 @@ if studies:
                           f"{result['best']['value']:.1%}, run `{result['best']['run_id']}`" if result["best"] else ""))
             st.dataframe([{**{k: t[k] for k in ("trial", "state", "value", "run_id")}, **t["params"]}
                           for t in result["trials"]], hide_index=True)
+            ablation_table(result)
             for title, fig in figures(study).items():
                 st.plotly_chart(fig, key=f"sweep_{title}")
         except FerStudioError as exc:

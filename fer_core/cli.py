@@ -131,8 +131,11 @@ def _sweep_worker(args) -> dict:
 
 def _sweep_show(args) -> dict:
     from fer_core.sweeps import study as sweeps
+    from fer_core.sweeps.analysis import ablation_report
     study, _ = sweeps.load(args.study, args.storage)
-    return sweeps.summary(study)
+    result = sweeps.summary(study)
+    result["ablation"] = ablation_report(result)  # each arm against the reference, paired by seed
+    return result
 
 
 def _runs_adjust(args) -> dict:

@@ -17,10 +17,13 @@ def _inputs(input_size: int):
     return inputs, x
 
 
-def _conv_bn_relu(x, filters, name, l2=None):
+def _conv_bn_relu(x, filters, name, l2=None, batch_norm=True):
     reg = regularizers.L2(l2) if l2 else None
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_regularizer=reg, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    # without BatchNorm the conv needs its own bias
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, kernel_regularizer=reg,
+                      name=f"{name}_conv")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
@@ -28,14 +31,19 @@ def _conv_bn_relu(x, filters, name, l2=None):
 CBAM5_BLOCKS = ((64, 1), (128, 1), (256, 3), (512, 3), (512, 3))
 
 
-def build_cbam5cnn(n_classes: int, input_size: int = 48, dropout: float = 0.25, width: float = 1.0, **_):
+def build_cbam5cnn(n_classes: int, input_size: int = 48, dropout: float = 0.25, width: float = 1.0,
+                   batch_norm: bool = True, attention: bool = True, **_):
+    """`dropout=0`, `batch_norm=False` and `attention=False` are the seed-003 ablation switches (sweep template
+    seed003_ablation.json); a switched-off part is left out of the graph, not set to identity."""
     inputs, x = _inputs(input_size)
     for b, (filters, convs) in enumerate(CBAM5_BLOCKS, start=1):
         for c in range(convs):
-            x = _conv_bn_relu(x, max(8, int(filters * width)), f"block{b}_{c + 1}")
-        x = cbam_block(x, f"cbam{b}")
+            x = _conv_bn_relu(x, max(8, int(filters * width)), f"block{b}_{c + 1}", batch_norm=bool(batch_norm))
+        if attention:
+            x = cbam_block(x, f"cbam{b}")
         x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
-        x = layers.Dropout(dropout, name=f"block{b}_drop")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"block{b}_drop")(x)
     x = layers.Flatten(name="flatten")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probs")(x)
     return keras.Model(inputs, outputs, name="cbam5cnn")

@@ -8,7 +8,12 @@
                "label_smoothing": {"categorical": [0.0, 0.1]}}}
 
 Keys of `space` and `base` are TrainConfig fields ("augment.x" for augmentation settings), checked by
-TrainConfig.validate() before any trial runs. Samplers: grid (every combination of categorical values),
+TrainConfig.validate() before any trial runs. An ablation names its arms in `variants` ({name: overrides})
+and searches the categorical parameter "variant" over those names, usually crossed with "seed":
+
+    "variants": {"full": {}, "no_dropout": {"model_options.dropout": 0.0}},
+    "space": {"variant": {"categorical": ["full", "no_dropout"]}, "seed": {"categorical": [0, 1, 2]}}
+ Samplers: grid (every combination of categorical values),
 random, tpe. Pruners: median, hyperband, none; they see each epoch's validation accuracy.
 """
 from __future__ import annotations
@@ -20,10 +25,17 @@ from pathlib import Path
 
 from fer_core.errors import ConfigError
 
-SWEEP_TEMPLATE = Path(__file__).parent / "templates" / "demo.json"
+TEMPLATES = Path(__file__).parent / "templates"
+SWEEP_TEMPLATE = TEMPLATES / "demo.json"
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")
 STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def templates() -> dict[str, Path]:
+    """The ready-made specs by name, the demo search first."""
+    found = sorted(TEMPLATES.glob("*.json"), key=lambda p: (p != SWEEP_TEMPLATE, p.name))
+    return {p.stem: p for p in found}
 
 
 def parse_json(text: str) -> dict:
@@ -43,6 +55,7 @@ class SweepSpec:
     pruner: str = "median"
     seed: int = 0
     metric: str = "val_accuracy"  # maximised
+    variants: dict = field(default_factory=dict)  # ablation arms: {name: TrainConfig overrides}
 
     @classmethod
     def load(cls, path: str | Path) -> SweepSpec:
@@ -93,9 +106,63 @@ class SweepSpec:
                 raise ConfigError(f"space[{name!r}].{kinds[0]} must be [low, high] with low < high", path=where)
             if self.sampler == "grid" and kinds[0] != "categorical":
                 raise ConfigError(f"the grid sampler needs categorical values (space[{name!r}])", path=where)
-        # every field must be a TrainConfig field with a valid value: check one sample of each now
-        for sample in (self.first_values(),):
-            self.train_config(sample)
+        self._check_variants(where)
+        # every field must be a TrainConfig field with a valid value: check one sample (and every variant) now
+        names = self.space["variant"]["categorical"] if self.variants else [None]
+        for name in names:
+            cfg = self.train_config({**self.first_values(), **({"variant": name} if name else {})})
+            if cfg.model_options:  # imports the builder (Keras), so only when shape options are given
+                from fer_core.models.registry import check_model_options
+                try:
+                    check_model_options(cfg.architecture, cfg.model_options)
+                except ConfigError as exc:
+                    raise ConfigError(exc.problem + (f" (variant {name!r})" if name else ""), path=where,
+                                      fix=exc.fix) from None
+        return self
+
+    def _check_variants(self, where: str) -> None:
+        if not isinstance(self.variants, dict) or not all(isinstance(v, dict) for v in self.variants.values()):
+            raise ConfigError("variants must map each name to an object of TrainConfig overrides", path=where)
+        dist = self.space.get("variant")
+        if not self.variants:
+            if dist is not None:
+                raise ConfigError('space["variant"] needs a "variants" object naming each variant\'s overrides',
+                                  path=where)
+            return
+        names = dist.get("categorical") if isinstance(dist, dict) else None
+        if not names:
+            raise ConfigError('an ablation searches "variant": {"categorical": [names]} in its space', path=where,
+                              fix=f"names: {', '.join(self.variants)}")
+        unknown = [n for n in names if n not in self.variants]
+        if unknown:
+            raise ConfigError(f"variant(s) {', '.join(map(repr, unknown))} are not in variants", path=where,
+                              fix=f"defined: {', '.join(self.variants)}")
+        for name, overrides in self.variants.items():
+            weights = overrides.get("weights_path")
+            # a "pretrained" arm without its weights file would train from scratch: scratch against scratch
+            if weights and not Path(weights).is_file():
+                raise ConfigError(f"variant {name!r} names ImageNet weights that are not here", path=str(weights),
+                                  fix="download the backbone's 'notop' .h5 on a machine with internet and give "
+                                      "its local path")
+
+    def confine_paths(self) -> SweepSpec:
+        """Every data file and weights file the spec names, checked against the configured roots (user_paths):
+        a spec typed in the UI must not read outside them."""
+        from fer_core.user_paths import readable_path
+
+        def check(overrides: dict) -> None:
+            for key in ("data", "weights_path"):
+                if overrides.get(key) not in (None, "demo"):
+                    overrides[key] = str(readable_path(str(overrides[key])))
+
+        check(self.base)
+        for overrides in self.variants.values():
+            check(overrides)
+        for key in ("data", "weights_path"):
+            values = self.space.get(key, {}).get("categorical", [])
+            for i, value in enumerate(values):
+                if value not in (None, "demo"):
+                    values[i] = str(readable_path(str(value)))
         return self
 
     def first_values(self) -> dict:
@@ -112,7 +179,10 @@ class SweepSpec:
 
     def train_config(self, values: dict, run_name: str | None = None):
         from fer_core.training.config import TrainConfig
-        data = self.base.get("data", "demo")
+        values = dict(values)
+        variant = values.pop("variant", None)
+        values = {**self.variants.get(variant, {}), **values}
+        data = {**self.base, **values}.get("data", "demo")
         cfg = TrainConfig.for_data(data).with_overrides({**self.base, **values,
                                                          **({"run_name": run_name} if run_name else {})})
         return cfg.validate()

@@ -69,3 +69,40 @@ def test_compare_shows_a_sweep_with_optunas_plots(two_runs, monkeypatch, tmp_pat
     titles = " ".join(c.proto.spec for c in at.get("plotly_chart"))
     for name in ("Optimization History", "Slice", "Parallel Coordinate", "Hyperparameter Importances"):
         assert name in titles, name
+
+
+def test_compare_shows_the_paired_tests_of_an_ablation_sweep(two_runs, monkeypatch, tmp_path):
+    """Variants x seeds (trials recorded directly, each run a copy with its own test accuracy)."""
+    import json
+    import shutil
+
+    from fer_core.sweeps import study as sweeps
+    from fer_core.sweeps.spec import SweepSpec
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    spec = SweepSpec.from_dict({"study": "abl", "trials": 6, "sampler": "random", "pruner": "none",
+                                "base": {"data": "demo"},
+                                "variants": {"full": {}, "no_aug": {"augment_enabled": False}},
+                                "space": {"variant": {"categorical": ["full", "no_aug"]},
+                                          "seed": {"categorical": [0, 1, 2]}}})
+    study = sweeps.create(spec)
+    accuracy = {("full", 0): 0.70, ("full", 1): 0.66, ("full", 2): 0.72,
+                ("no_aug", 0): 0.61, ("no_aug", 1): 0.60, ("no_aug", 2): 0.69}
+    for i, (variant, seed) in enumerate(accuracy):
+        study.enqueue_trial({"variant": variant, "seed": seed})  # the grid sampler stops a study outside optimize
+        trial = study.ask()
+        values = spec.suggest(trial)
+        run = tmp_path / f"{two_runs[0].name}-t{i}"
+        shutil.copytree(two_runs[0], run)
+        metrics = json.loads((run / "metrics.json").read_text())
+        metrics["test"]["accuracy"] = accuracy[values["variant"], values["seed"]]
+        (run / "metrics.json").write_text(json.dumps(metrics))
+        trial.set_user_attr("run_id", run.name)
+        study.tell(trial, 0.5)
+    at = AppTest.from_file(COMPARE, default_timeout=300)
+    at.run()
+    assert not at.exception
+    assert any("Ablation against `full`" in m.value and "mean 69.3%" in m.value for m in at.markdown)
+    table = at.dataframe[1].value  # the first is the trial list
+    row = table[table["variant"] == "no_aug"].iloc[0]
+    assert row["seeds paired"] == 3 and row["difference"] == "-6.0%" and row["Wilcoxon p"] == "0.25"
+    assert any("ANOVA" in c.value and "cannot reach p < 0.05" in c.value for c in at.caption)

@@ -90,7 +90,7 @@ def test_a_sweep_runs_as_a_background_job_from_the_train_page(tmp_path, monkeypa
     at = AppTest.from_file(str(REPO / "app_pages" / "3_Train.py"), default_timeout=120)
     at.run()
     text = json.dumps(spec("from-page", trials=2, pruner="none").to_dict())
-    at.text_area(key="sweep_spec").input(text)
+    at.text_area(key="sweep_spec_demo").input(text)
     at.button(key="start_sweep").click().run()
     assert not at.exception and any("Queued sweep from-page" in t.value for t in at.toast)
     store = JobStore()
@@ -99,6 +99,6 @@ def test_a_sweep_runs_as_a_background_job_from_the_train_page(tmp_path, monkeypa
     done = store.wait(job["id"], timeout=600)
     assert done["status"] == "completed", store.log_tail(job["id"])
     assert done["sweep"] == {"complete": 2} and done["progress"] == 1.0
-    at.text_area(key="sweep_spec").input('{"study": "x", "space": {"epohcs": {"int": [1, 2]}}}')
+    at.text_area(key="sweep_spec_demo").input('{"study": "x", "space": {"epohcs": {"int": [1, 2]}}}')
     at.button(key="start_sweep").click().run()
     assert not at.exception and any("did you mean 'epochs'" in e.value for e in at.error)

@@ -101,3 +101,20 @@ def test_cnn004_shape_options_change_the_network_and_the_default_is_seed_004s():
                                                                                  "dense128"]
     assert not any("dense" in layer.name or "stage3" in layer.name for layer in small.layers)
     assert small.output.shape[-1] == 7 and small.count_params() != default.count_params()
+
+
+def test_the_seed003_ablation_switches_leave_their_part_out_of_the_network():
+    def kinds(model):
+        return {type(layer).__name__ for layer in model.layers}
+
+    full = build_model("cbam5cnn", 7, width=0.25)
+    assert {"BatchNormalization", "Dropout", "ChannelAttention", "SpatialAttention"} <= kinds(full)
+    assert "Dropout" not in kinds(build_model("cbam5cnn", 7, width=0.25, dropout=0.0))
+    no_bn = build_model("cbam5cnn", 7, width=0.25, batch_norm=False)
+    assert "BatchNormalization" not in kinds(no_bn)
+    assert all(layer.use_bias for layer in no_bn.layers if type(layer).__name__ == "Conv2D")  # bias replaces BN's
+    no_attention = build_model("cbam5cnn", 7, width=0.25, attention=False)
+    assert not kinds(no_attention) & {"ChannelAttention", "SpatialAttention"}
+    x = np.random.default_rng(0).uniform(0, 255, (2, 48, 48, 1)).astype("float32")
+    for model in (full, no_bn, no_attention):
+        assert model.predict(x, verbose=0).shape == (2, 7)
