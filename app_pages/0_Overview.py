@@ -24,8 +24,7 @@ else:
     c3.metric("Data version", ds.version[:8], help=f"full: {ds.version}")
     c4.metric("FERPlus votes", "attached" if ds.votes is not None else "—")
     st.caption(f"Source: `{ds.source}` · splits: " + ", ".join(f"{s} {int((ds.splits == s).sum()):,}" for s in ds.split_names))
-hint = describe_missing_data()
-if hint:
+if source.path != "demo" and (hint := describe_missing_data()):  # the demo's banner already says how
     st.info(hint)
 
 default = default_run()

@@ -21,17 +21,21 @@ st.title("Train")
 broken_runs_notice()
 store = JobStore()
 sources = available_sources()
-# Every default on this form comes from TrainConfig, for the first dataset offered (the demo has its own).
-D = TrainConfig.for_data(sources[0].path if sources else "demo")
-
 with st.expander("New training job", expanded=not store.list()):
+    c1, c2 = st.columns(2)
+    # outside the form so that the defaults below follow the dataset (the demo has its own, see DEMO_DEFAULTS)
+    source_label = c1.selectbox("Dataset", [s.label for s in sources] + ["Other path…"], key="train_dataset")
+    other_path = ""
+    if source_label == "Other path…":
+        other_path = c1.text_input("Other path (CSV, .csv.gz or image folder)", key="train_other_path")
+    chosen = None if source_label == "Other path…" else sources[[s.label for s in sources].index(source_label)].path
+    # Every default on this form comes from TrainConfig for the chosen dataset.
+    D = TrainConfig.for_data(chosen or "other")
     arch_titles = {a.title: a for a in ARCHITECTURES.values()}
-    arch = arch_titles[st.selectbox("Architecture", list(arch_titles),
+    arch = arch_titles[c2.selectbox("Architecture", list(arch_titles),
                                     index=list(ARCHITECTURES).index(D.architecture))]
     with st.form("train_form"):
-        c1, c2, c3 = st.columns(3)
-        source_label = c1.selectbox("Dataset", [s.label for s in sources] + ["Other path…"])
-        other_path = c1.text_input("Other path (CSV, .csv.gz or image folder)")
+        c2, c3 = st.columns(2)
         scheme = c2.selectbox("Label scheme", list(all_schemes()), index=list(all_schemes()).index(D.scheme))
         label_source = c3.selectbox("Labels from", list(LABEL_SOURCES), format_func=LABEL_SOURCES.get)
         c1, c2, c3, c4 = st.columns(4)
@@ -80,7 +84,7 @@ with st.expander("New training job", expanded=not store.list()):
         run_name = st.text_input("Run name (optional)")
         submitted = st.form_submit_button("Start training", type="primary")
     if submitted:
-        data = other_path.strip() if source_label == "Other path…" else sources[[s.label for s in sources].index(source_label)].path
+        data = chosen or other_path.strip()
         try:
             if source_label == "Other path…":
                 # inside the configured roots, and a dataset that loads: checked now, not after queueing

@@ -3,7 +3,8 @@ import streamlit as st
 
 from fer_core.app.charts import confusion_figure, curves_figure, p_phrase, per_class_f1_figure, pvalue_figure
 from fer_core.errors import FerStudioError
-from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1, summary_table)
+from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1,
+                                         recorded_table, summary_table)
 from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS, evaluate
 from fer_core.app.imaging import upscale
 from fer_core.models.predict import TTA_MODES
@@ -67,9 +68,20 @@ def cached_eval(members: tuple, data, split, tta, exclude_leaks, ground_truth, _
 
 
 data = None if data_choice.startswith("Each run") else sources[[s.label for s in sources].index(data_choice)].path
-groups = [(m,) for m in chosen] + ([tuple(ensemble)] if len(ensemble) >= 2 else [])
+# a run whose training data is not on this machine (a fresh clone) shows the figures recorded when it was trained
+missing = [m for m in dict.fromkeys(chosen + ensemble) if data is None and not by_id[m].data_available()]
+if missing:
+    st.info(f"The training data of {len(missing)} selected run(s) is not on this machine "
+            f"({', '.join(sorted({str(by_id[m].data) for m in missing}))}): below are the figures recorded when "
+            "they were trained. To evaluate again (other splits, TTA, statistical tests, misclassified images), set "
+            "FER_DATA or FER_DATA_DIR to your copy and restart, or pick a dataset under 'Evaluate on'.")
+    st.dataframe(recorded_table([by_id[m] for m in missing]), hide_index=True)
+groups = [(m,) for m in chosen if m not in missing]
+if len(ensemble) >= 2 and not set(ensemble) & set(missing):
+    groups.append(tuple(ensemble))
 if not groups:
-    st.info("Choose runs in the sidebar.")
+    if not missing:
+        st.info("Choose runs in the sidebar.")
     st.stop()
 evals = []
 for members in groups:

@@ -35,15 +35,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(env: dict | None = None, log_path: Path | None = None, start_timeout_s: float = 90):
-    """`streamlit run Home.py` on a free localhost port; yields the base URL and stops the server afterwards."""
+def serve_app(env: dict | None = None, log_path: Path | None = None, start_timeout_s: float = 90,
+              root: Path = REPO_ROOT, unset: tuple = ()):
+    """`streamlit run Home.py` (of the checkout at `root`) on a free localhost port; yields the base URL and stops
+    the server afterwards. `unset` names environment variables the server must not inherit."""
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    environment = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in unset}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "Home.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(Path(root) / "Home.py"), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + start_timeout_s
@@ -87,6 +90,11 @@ def exception_text(page) -> str | None:
     """The first exception Streamlit shows on the page, if any."""
     exceptions = page.locator('[data-testid="stException"]')
     return exceptions.first.inner_text() if exceptions.count() else None
+
+
+def error_box_texts(page) -> list[str]:
+    """The text of every st.error box on the page (what a user reads as 'something is broken')."""
+    return [e.inner_text() for e in page.locator('[data-testid="stAlertContentError"]').all()]
 
 
 def choose(page, label: str, option: str) -> None:

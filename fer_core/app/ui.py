@@ -45,7 +45,7 @@ def dataset_picker(key: str = "dataset"):
     else:
         path = sources[labels.index(choice)].path
     hint = describe_missing_data()
-    if hint:
+    if hint and path != "demo":  # on the demo, the page's banner says it
         st.sidebar.caption(hint)
     try:
         if choice == "Other path…":

@@ -15,6 +15,18 @@ def summary_table(evals: list[Evaluation]) -> pd.DataFrame:
     return pd.DataFrame([e.summary_row() for e in evals])
 
 
+def recorded_table(runs) -> pd.DataFrame:
+    """The test figures each run recorded when it was trained (metrics.json), for runs that cannot be
+    evaluated here; columns named like summary_table's."""
+    rows = []
+    for run in runs:
+        test = (run.metrics or {}).get("test") or {}
+        rows.append({"model": run.id, "dataset": run.record.get("dataset", run.data), "split": test.get("split"),
+                     "n": test.get("n"), "accuracy": test.get("accuracy"), "macro F1": test.get("macro_f1"),
+                     "figures": "recorded at training"})
+    return pd.DataFrame(rows)
+
+
 def per_class_f1(evals: list[Evaluation]) -> pd.DataFrame:
     rows = [{"model": e.name, "class": c, "f1": v["f1"]} for e in evals for c, v in e.metrics["per_class"].items()]
     return pd.DataFrame(rows)

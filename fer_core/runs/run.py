@@ -100,12 +100,25 @@ class Run:
         return self.train_config.get("data")
 
     def data_path(self) -> str | None:
-        """The training data; a relative path (as the shipped runs record it) is read from the repository root."""
+        """The training data; a relative path (as the shipped runs record it) is read from the repository root.
+        Where the recorded file is not there, a file of the same name in the configured data (FER_DATA or
+        FER_DATA_DIR) stands in: the user's own copy of FER2013 on another path."""
         data = self.data
-        if data and data != "demo" and not Path(data).is_absolute():
-            from fer_core.settings import REPO_ROOT
-            return str((REPO_ROOT / data).resolve())
-        return data
+        if not data or data == "demo":
+            return data
+        from fer_core.settings import REPO_ROOT, configured_data_path, data_dir
+        path = Path(data) if Path(data).is_absolute() else (REPO_ROOT / data).resolve()
+        if not path.exists():
+            configured = configured_data_path()
+            folder = data_dir()
+            for candidate in (Path(configured) if configured else None, folder / path.name if folder else None):
+                if candidate is not None and candidate.name == path.name and candidate.exists():
+                    return str(candidate)
+        return str(path)
+
+    def data_available(self) -> bool:
+        path = self.data_path()
+        return path == "demo" or bool(path and Path(path).exists())
 
     @property
     def train_split(self) -> str:

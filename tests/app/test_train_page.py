@@ -46,13 +46,29 @@ def test_train_page_rejects_a_missing_dataset_path_clearly(monkeypatch, tmp_path
     bad.write_text("emotion,pixels,Usage\n3,1 2 3,Training\n")
     for path, message in (("", "no path given"), ("/etc/passwd", "outside the folders the app may use"),
                           (str(tmp_path / "none.csv"), "file not found"), (str(bad), "3 pixel values")):
-        at.selectbox[1].select("Other path…")
-        at.text_input[0].input(path)
+        at.selectbox(key="train_dataset").select("Other path…").run()
+        at.text_input(key="train_other_path").input(path)
         at.button[0].click().run()
         assert not at.exception
         assert any(message in e.value for e in at.error), (path, [e.value for e in at.error])
     from fer_core.jobs.store import JobStore
     assert JobStore().list() == []  # checked before queueing: no job for any of them
+
+
+def test_the_forms_defaults_follow_the_chosen_dataset(monkeypatch, tmp_path):
+    """Picking the demo gives the demo's defaults (which learn it in about a minute), not FER2013's."""
+    from fer_core.training.config import TrainConfig
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("FER_DATA", str(tmp_path / "fer2013.csv.gz"))  # a configured FER2013 is offered first
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    epochs = lambda: next(n for n in at.number_input if n.label == "Epochs").value  # noqa: E731
+    assert epochs() == TrainConfig.for_data("x").epochs
+    at.selectbox(key="train_dataset").select("Demo faces (synthetic, built in)").run()
+    assert not at.exception
+    demo = TrainConfig.for_data("demo")
+    assert epochs() == demo.epochs != TrainConfig.for_data("x").epochs
+    assert next(c for c in at.checkbox if c.label == "Augment").value == demo.augment_enabled
 
 
 def test_a_cut_off_run_is_offered_for_resume_and_finishes(monkeypatch, tmp_path):

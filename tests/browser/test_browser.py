@@ -14,6 +14,7 @@ from fer_core.app.browser import (
     CHROMIUM,
     CHROMIUM_FLAGS,
     choose,
+    error_box_texts,
     exception_text,
     fake_camera_flags,
     panning_frames,
@@ -219,3 +220,104 @@ def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, a
                                             "all": [round(t, 1) for t in timings]}}
     (ARTIFACTS / "relabel_roundtrip.json").write_text(json.dumps(report, indent=2))
     print(f"keypress -> next image: median {statistics.median(timings):.0f} ms, max {max(timings):.0f} ms")
+
+
+def _open_expander(page, title: str) -> None:
+    """Expand a collapsed st.expander (no-op when open)."""
+    summary = page.locator('[data-testid="stExpander"] summary', has_text=title).first
+    details = page.locator('[data-testid="stExpander"] details', has=summary).first
+    if details.get_attribute("open") is None:
+        summary.click()
+        wait_until_idle(page)
+
+
+def _follow_text(page) -> str:
+    box = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text="Follow job")).first
+    return box.inner_text()
+
+
+def test_train_follows_the_job_just_submitted_and_compare_shows_its_run(browser, app_url):
+    """Two jobs submitted one after the other from the Train page: the panel follows each new job while it
+    runs (with Cancel), the demo's defaults train a model far above chance, and Compare scores the new run."""
+    import csv
+    import io
+
+    from fer_core.jobs.store import JobStore
+    store = JobStore()
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    submitted = []
+    for epochs in ("1", None):  # a one-epoch job, then the demo's own defaults
+        page.goto(app_url + "/Train")
+        wait_until_idle(page)
+        _open_expander(page, "New training job")
+        choose(page, "Dataset", "Demo faces (synthetic, built in)")
+        if epochs:
+            page.get_by_label("Epochs").fill(epochs)
+        before = {j["id"] for j in store.list()}
+        page.get_by_role("button", name="Start training").click()
+        wait_until_idle(page)
+        assert_no_exception(page, "Train after submitting")
+        (job_id,) = {j["id"] for j in store.list()} - before
+        submitted.append(job_id)
+        page.wait_for_function("id => document.body.innerText.includes(id)", arg=job_id, timeout=20000)
+        assert job_id in _follow_text(page), f"the panel follows {_follow_text(page)!r}, not the new job {job_id}"
+        if store.read(job_id)["status"] in ("queued", "running"):
+            assert page.get_by_role("button", name="Cancel job").count(), "no Cancel while the new job runs"
+        page.get_by_text("Saved run:").first.wait_for(timeout=300000)
+        assert job_id in _follow_text(page)
+        assert not error_box_texts(page), error_box_texts(page)
+    page.screenshot(path=str(ARTIFACTS / "train-flow.png"), full_page=True)
+    job = store.read(submitted[-1])
+    assert job["status"] == "completed" and job["run_id"]
+    page.goto(app_url + "/Compare")  # the newest run is preselected beside the default model
+    wait_until_idle(page, 120)
+    assert_no_exception(page, "Compare")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download table (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
+    (row,) = [r for r in rows if job["run_id"] in str(r)]
+    accuracy = float(row["accuracy"])
+    assert accuracy > 0.5, f"the demo's defaults learned too little: test accuracy {accuracy}"  # chance is 1/7
+    page.screenshot(path=str(ARTIFACTS / "compare-flow.png"), full_page=True)
+    assert not errors, errors
+    page.close()
+
+
+def test_every_page_opens_on_a_fresh_clone_without_data(browser, tmp_path):
+    """A checkout of this tree with no ../shared beside it and no data settings: only what git ships (the default
+    run). Every page opens, none shows an error box, and none claims there is no model."""
+    import shutil
+    import subprocess
+
+    clone = tmp_path / "clone"  # the working tree's files as a fresh clone has them (uncommitted edits included)
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split("\n")
+    for name in filter(None, files):
+        if (REPO / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, clone / name)
+    assert (clone / "models" / "default_run.txt").exists() and not (tmp_path / "shared").exists()
+    unset = ("FER_MODELS_DIR", "FER_DATA_DIR", "FER_DATA", "FER_DATA_ROOTS")  # cache and relabel stay in tmp
+    with serve_app(log_path=ARTIFACTS / "streamlit-server-fresh.log", root=clone, unset=unset) as url:
+        for path, name in [("/", "Home")] + [("/" + p.url_path, p.title) for p in PAGES]:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url + path)
+            wait_until_idle(page, 120)
+            assert_no_exception(page, f"{name} (fresh clone)")
+            assert not error_box_texts(page), f"{name} (fresh clone): {error_box_texts(page)}"
+            if name == "Dataset":
+                for tab in page.get_by_role("tab").all():
+                    tab.click()
+                    wait_until_idle(page)
+                    assert_no_exception(page, f"{name} / {tab.inner_text()} (fresh clone)")
+                    assert not error_box_texts(page), f"{name} / {tab.inner_text()}: {error_box_texts(page)}"
+            # the shipped default model is there to use, and nothing claims there is none
+            assert not page.get_by_text(re.compile("No (usable runs|model) under")).count(), name
+            page.screenshot(path=str(ARTIFACTS / f"fresh-{name.lower()}.png"), full_page=True)
+            assert not errors, f"JavaScript errors on {name}: {errors}"
+            page.close()

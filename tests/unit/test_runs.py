@@ -80,3 +80,26 @@ def test_eta_uses_the_epochs_after_the_first_which_carries_the_compile():
     job.update(progress=3 / 12, epoch_ends=[start + 40, start + 45, start + 50])
     assert eta_seconds(job, now=start + 50) == 45.0  # 9 epochs left x 5 s
     assert eta_seconds(job, now=start + 52) == 43.0
+
+
+def test_a_runs_moved_training_data_is_found_under_the_configured_data(tmp_path, monkeypatch):
+    """The shipped run records ../shared/data/fer2013.csv.gz; a user's copy elsewhere stands in, by file name."""
+    from fer_core.evaluation.compare import recorded_table
+    config = json.dumps({"class_names": ["a"], "train_config": {"data": "../nowhere/fer2013.csv.gz"}})
+    run_dir = _run(tmp_path / "models", "1-shipped", config=config)
+    (run_dir / "metrics.json").write_text(json.dumps({"test": {"split": "PrivateTest", "n": 10, "accuracy": 0.6,
+                                                               "macro_f1": 0.5}}))
+    monkeypatch.delenv("FER_DATA", raising=False)
+    monkeypatch.delenv("FER_DATA_DIR", raising=False)
+    run = Run.load(run_dir)
+    assert not run.data_available() and run.data_path().endswith("nowhere/fer2013.csv.gz")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "other.csv.gz").write_bytes(b"x")
+    monkeypatch.setenv("FER_DATA", str(mine / "other.csv.gz"))  # a different file name is not taken for it
+    assert not run.data_available()
+    (mine / "fer2013.csv.gz").write_bytes(b"x")
+    monkeypatch.setenv("FER_DATA_DIR", str(mine))
+    assert run.data_available() and run.data_path() == str(mine / "fer2013.csv.gz")
+    row = recorded_table([run]).iloc[0]
+    assert row["accuracy"] == 0.6 and row["split"] == "PrivateTest" and row["figures"] == "recorded at training"
