@@ -305,7 +305,7 @@ def test_every_page_opens_on_a_fresh_clone_without_data(browser, tmp_path):
         for path, name in [("/", "Home")] + [("/" + p.url_path, p.title) for p in PAGES]:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
             page.goto(url + path)
             wait_until_idle(page, 120)
             assert_no_exception(page, f"{name} (fresh clone)")
