@@ -13,6 +13,8 @@ from fer_core.training.config import TrainConfig
 from fer_core.training.progress import Progress
 
 WRITE_EVERY_S = 1.0  # batch progress is written at most this often
+EPOCH_LOG_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+TRACEBACK = "traceback.txt"  # kept beside the job for whoever runs the server; never shown in the app
 
 
 class JobProgress(Progress):
@@ -22,6 +24,7 @@ class JobProgress(Progress):
         self.history: list[dict] = []
         self.epoch_ends: list[float] = []
         self.last_write = 0.0
+        self.started = time.time()
         self.stop = False
 
     def _cancel_file(self) -> Path:
@@ -29,6 +32,8 @@ class JobProgress(Progress):
 
     def start(self, epochs, steps):
         self.epochs, self.steps = epochs, max(steps, 1)
+        self.started = time.time()
+        print(f"training: {epochs} epochs x {self.steps} steps", flush=True)
         self.store.update(self.job_id, status="running", epochs=epochs, steps=self.steps, started_at=time.time(),
                           started=_now(), pid=os.getpid())
 
@@ -42,6 +47,10 @@ class JobProgress(Progress):
     def epoch(self, epoch, logs):
         self.history.append({"epoch": epoch + 1, **logs})
         self.epoch_ends.append(time.time())
+        took = self.epoch_ends[-1] - (self.epoch_ends[-2] if len(self.epoch_ends) > 1 else self.started)
+        shown = " · ".join(f"{k} {logs[k]:.4g}" if k == "learning_rate" else f"{k} {logs[k]:.4f}"
+                           for k in EPOCH_LOG_KEYS if logs.get(k) is not None)
+        print(f"epoch {epoch + 1}/{self.epochs}: {shown} · {took:.1f} s", flush=True)  # the log's one line per epoch
         self.store.update(self.job_id, epoch=epoch + 1, step=self.steps, progress=(epoch + 1) / self.epochs,
                           history=self.history, epoch_ends=self.epoch_ends)
 
@@ -69,6 +78,14 @@ def _run_sweep(config_path: str, store: JobStore, job_id: str, progress: JobProg
     sweeps.work(study, spec, out_root=store.models_root, cancel_file=progress._cancel_file(), on_trial=on_trial)
     store.update(job_id, status="cancelled" if progress.cancelled() else "completed", finished=_now(),
                  sweep=sweeps.summary(study)["counts"])
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line a user can act on: FER Studio's own errors carry what is wrong and how to fix it."""
+    from fer_core.errors import FerStudioError
+    if isinstance(exc, FerStudioError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500] + f" (details: {TRACEBACK} in the job folder)"
 
 
 def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | None = None,
@@ -101,11 +118,12 @@ def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | No
             store.update(job_id, status=status, finished=_now(), run_dir=str(run_dir), run_id=run_dir.name)
         code = 0
     except BaseException as exc:  # noqa: BLE001 - any failure must reach the job record
-        traceback.print_exc()
-        sys.stdout.flush()
+        # the log (shown on the Train page) gets one line; the traceback stays on the server for debugging
+        (job_dir / TRACEBACK).write_text(traceback.format_exc())
+        error = failure_text(exc)
         status = "cancelled" if progress.cancelled() else "failed"
-        store.update(job_id, status=status, finished=_now(), error=f"{type(exc).__name__}: {exc}",
-                     log_tail=store.log_tail(job_id))
+        print(f"{status}: {error}", flush=True)
+        store.update(job_id, status=status, finished=_now(), error=error, log_tail=store.log_tail(job_id))
         code = 1
     next_job = store.claim_next_for_exec()
     if next_job:

@@ -224,17 +224,18 @@ def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, a
 
 def _open_expander(page, title: str) -> None:
     """Expand a collapsed st.expander (no-op when open)."""
-    summary = page.locator('[data-testid="stExpander"] summary', has_text=title).first
-    details = page.locator('[data-testid="stExpander"] details', has=summary).first
-    if details.get_attribute("open") is None:
-        summary.click()
+    expander = page.locator('[data-testid="stExpander"]', has_text=title).first
+    if expander.locator("details").first.get_attribute("open") is None:
+        expander.locator("summary").first.click()
         wait_until_idle(page)
 
 
 def _follow_text(page) -> str:
     box = page.locator('[data-testid="stSelectbox"]').filter(
         has=page.locator('[data-testid="stWidgetLabel"]', has_text="Follow job")).first
-    return box.inner_text()
+    # the chosen option is the combobox input's value (or its text, depending on the Streamlit version)
+    values = [i.input_value() for i in box.locator("input").all()]
+    return " ".join([box.inner_text(), *values])
 
 
 def test_train_follows_the_job_just_submitted_and_compare_shows_its_run(browser, app_url):

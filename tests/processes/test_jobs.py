@@ -1,6 +1,7 @@
 """Background jobs run in their own process, persist their state, queue, cancel and report crashes."""
 import json
 import os
+import re
 import time
 
 import pytest
@@ -24,6 +25,11 @@ def test_job_runs_to_completion_and_records_its_run(store):
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(job["history"][0])
     run = store.models_root / job["run_id"]
     assert json.loads((run / "run.json").read_text())["status"] == "completed"
+    # the log reads as the run: a start line, one line per epoch, the saved run; no TensorFlow start-up chatter
+    log = store.log_tail(job_id, 1000).splitlines()
+    epochs = [line for line in log if re.match(r"epoch \d+/2: loss \d\.\d{4} · accuracy .* · [\d.]+ s$", line)]
+    assert len(epochs) == 2, log
+    assert not [line for line in log if re.search(r"tensorflow|cuda|oneDNN|absl|I0000|W0000|WARNING", line, re.I)], log
     deadline = time.time() + 60  # the process exits (and is reaped: no zombie) shortly after the record
     while time.time() < deadline and _pid_alive(job["pid"], job_id):
         time.sleep(0.2)
@@ -63,6 +69,8 @@ def test_crash_is_reported_as_failed_with_log_tail(store, tmp_path):
     job = store.wait(job_id, timeout=300)
     assert job["status"] == "failed"
     assert "file not found" in job["error"] and "missing.csv" in job["log_tail"]
+    assert "Traceback" not in job["log_tail"] and "Traceback" not in store.log_tail(job_id, 1000)  # shown in the app
+    assert "Traceback" in (store.job_dir(job_id) / "traceback.txt").read_text()  # kept on the server
     assert not list(store.models_root.glob("*.partial"))  # failed before training: no empty run folder
 
 
