@@ -167,6 +167,7 @@ def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, a
 
     sign_in()
     assert_no_exception(page, "Relabel")
+    dataset_caption = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.inner_text()
     timings = []
     for i in range(20):
         before = caption().split(" ")[0]
@@ -216,8 +217,14 @@ def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, a
     run = train(TrainConfig(architecture="cnn004", data=str(csv), scheme="fer2024", epochs=1, batch_size=8,
                             train_split=split, val_split=split, test_split=split), out_root=tmp_path / "runs")
     assert (run / "model.keras").exists()
-    report = {"keypress_to_next_image_ms": {"median": statistics.median(timings), "max": max(timings),
-                                            "all": [round(t, 1) for t in timings]}}
+    import numpy as np
+    report = {"keypress_to_next_image_ms": {"median": round(statistics.median(timings), 1),
+                                            "p95": round(float(np.percentile(timings, 95)), 1),
+                                            "first": round(timings[0], 1), "max": round(max(timings), 1),
+                                            "all": [round(t, 1) for t in timings]},
+              "dataset": dataset_caption, "browser": "Debian Chromium (Playwright, system browser)",
+              "measured": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              "note": "a benchmark figure, not an assertion: quiet-machine targets are median <= 250 ms, p95 <= 600 ms"}
     (ARTIFACTS / "relabel_roundtrip.json").write_text(json.dumps(report, indent=2))
     print(f"keypress -> next image: median {statistics.median(timings):.0f} ms, max {max(timings):.0f} ms")
 
@@ -263,7 +270,9 @@ def test_train_follows_the_job_just_submitted_and_compare_shows_its_run(browser,
         assert_no_exception(page, "Train after submitting")
         (job_id,) = {j["id"] for j in store.list()} - before
         submitted.append(job_id)
-        page.wait_for_function("id => document.body.innerText.includes(id)", arg=job_id, timeout=20000)
+        page.wait_for_function("id => document.body.innerText.includes(id) || "
+                               "[...document.querySelectorAll('input')].some(i => i.value.includes(id))",
+                               arg=job_id, timeout=20000)
         assert job_id in _follow_text(page), f"the panel follows {_follow_text(page)!r}, not the new job {job_id}"
         if store.read(job_id)["status"] in ("queued", "running"):
             assert page.get_by_role("button", name="Cancel job").count(), "no Cancel while the new job runs"
