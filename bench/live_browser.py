@@ -27,10 +27,9 @@ from fer_core.app.browser import (  # noqa: E402
     choose,
     exception_text,
     fake_camera_flags,
-    panning_frames,
     serve_app,
     wait_until_idle,
-    write_y4m,
+    write_face_camera,
 )
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -55,19 +54,14 @@ COUNTERS = re.compile(r"Processed frames: (\d+)(?: of (\d+) received)? · with a
 
 
 def camera_video(path: Path, seconds: int = 20, fps: int = 15) -> Path:
-    """A CK+ face the Haar cascade finds, panning slowly; the file loops in Chromium."""
+    """A CK+ face the Live detector finds, panning slowly; the file loops in Chromium."""
     from fer_core.data.loading import load_dataset
-    from fer_core.live.detect import FaceDetector
     ck = SHARED / "ckplus" / "ckplus.csv.gz"
     if not ck.exists():
         raise SystemExit(f"needs CK+ at {ck} for real faces")
-    detector = FaceDetector()
-    for face in load_dataset(ck).images[::7]:
-        frames = panning_frames(face, seconds * fps)
-        if all(len(detector.detect(f)) for f in frames[:: fps]):
-            write_y4m(path, frames, fps)
-            return path
-    raise SystemExit("no CK+ face is found across the whole pan")
+    if write_face_camera(path, load_dataset(ck).images[::7], seconds * fps, fps) is None:
+        raise SystemExit("no CK+ face is found across the whole pan")
+    return path
 
 
 def webrtc_frame(page):

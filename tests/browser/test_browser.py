@@ -17,10 +17,9 @@ from fer_core.app.browser import (
     error_box_texts,
     exception_text,
     fake_camera_flags,
-    panning_frames,
     serve_app,
     wait_until_idle,
-    write_y4m,
+    write_face_camera,
 )
 from fer_core.app.navigation import PAGES
 
@@ -99,15 +98,11 @@ def test_live_webcam_boxes_and_labels_real_faces_with_each_overlay(playwright, a
     """A fake camera (a real CK+ face panning) streams through the Live page: with every overlay the returned
     video carries the green face box and the page names the face's emotion; STOP clears the numbers."""
     from fer_core.data.loading import load_dataset
-    from fer_core.live.detect import FaceDetector
     ck = SHARED_DATA / "ckplus" / "ckplus.csv.gz"
     if not ck.exists():
         pytest.skip(f"CK+ not found at {ck}")
-    detector = FaceDetector()
-    face = next(img for img in load_dataset(ck).images[::7]
-                if all(len(detector.detect(f)) for f in panning_frames(img, 150)[::15]))
-    video = tmp_path / "pan.y4m"
-    write_y4m(video, panning_frames(face, 150))
+    video = write_face_camera(tmp_path / "pan.y4m", load_dataset(ck).images[::7])
+    assert video is not None, "no CK+ face is found across the whole pan"
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=fake_camera_flags(video))
     for overlay in ("none", "Grad-CAM", "Grad-CAM++", "CBAM attention"):
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
