@@ -1,5 +1,6 @@
 """AppTest for the Train page: the form starts a real background job that the page then follows."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
@@ -71,6 +72,7 @@ def test_the_forms_defaults_follow_the_chosen_dataset(monkeypatch, tmp_path):
     assert next(c for c in at.checkbox if c.label == "Augment").value == demo.augment_enabled
 
 
+@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_a_cut_off_run_is_offered_for_resume_and_finishes(monkeypatch, tmp_path):
     import json
 

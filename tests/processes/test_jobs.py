@@ -40,6 +40,7 @@ def test_job_runs_to_completion_and_records_its_run(store):
     assert not os.path.exists(f"/proc/{job['pid']}"), "finished job left a zombie process"
 
 
+@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_second_job_queues_then_runs_and_a_running_job_can_be_cancelled(store):
     long_job = store.submit(TrainConfig(**{**TINY, "max_steps_per_epoch": 4}, epochs=500,
                                         early_stopping_patience=None))
@@ -74,6 +75,7 @@ def test_crash_is_reported_as_failed_with_log_tail(store, tmp_path):
     assert not list(store.models_root.glob("*.partial"))  # failed before training: no empty run folder
 
 
+@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_killed_worker_is_reported_failed_and_the_queue_moves_on(store):
     job_id = store.submit(TrainConfig(**TINY, epochs=500, early_stopping_patience=None))
     behind = store.submit(TrainConfig(**TINY, epochs=1))

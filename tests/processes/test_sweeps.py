@@ -33,6 +33,7 @@ def test_bad_specs_fail_before_any_trial():
         SweepSpec.from_dict({"study": "../x", "space": {"seed": {"categorical": [0]}}})
 
 
+@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_a_pruned_six_trial_sweep_records_every_trial_as_a_run(tmp_path, monkeypatch):
     monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
     s = spec("six", pruner="median")
@@ -55,6 +56,7 @@ def _worker(study, storage, models):
                             text=True)
 
 
+@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_two_workers_share_a_study_and_a_killed_workers_trial_is_failed(tmp_path):
     s = spec("pair", trials=6, pruner="none")
     storage = sweeps.default_storage(s.study, tmp_path)
@@ -82,6 +84,7 @@ def test_two_workers_share_a_study_and_a_killed_workers_trial_is_failed(tmp_path
     assert len(set(runs)) == len(runs)  # every completed trial is its own run: none ran twice
 
 
+@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_a_sweep_runs_as_a_background_job_from_the_train_page(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
