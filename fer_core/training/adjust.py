@@ -56,7 +56,17 @@ def final_dense(model):
     return layer
 
 
-def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAUS, criterion: str = "accuracy") -> Path:
+def _shown(path: Path) -> str:
+    """A path as a command in the README shows it: relative to the repository when inside it."""
+    from fer_core.settings import REPO_ROOT
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAUS, criterion: str = "accuracy",
+               label: str | None = None) -> Path:
     """A new run `<run-id>-la<tau>` beside `run_dir`: the same model with tau * log(prior) taken off the
     final bias, tau selected on the run's validation split, metrics for val and test, and the commands."""
     from fer_core.evaluation.classification import classification_metrics
@@ -105,8 +115,10 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     record = {**base, "run_id": new_id, "adjusted_from": Path(run.path).name,
               "logit_adjustment": {"tau": tau, "selected_on": cfg.val_split, "criterion": criterion,
                                    "log_prior": [round(float(v), 5) for v in log_prior], "candidates": table},
-              "command": base.get("command", "") + " && python -m fer_core runs adjust "
-                         + shlex.quote(str(Path(run.path))),
+              # the config travels with the adjusted run, so the command needs nothing but this folder
+              "command": f"python -m fer_core train --config {shlex.quote(_shown(out / layout.CONFIG))}"
+                         f"  # then: python -m fer_core runs adjust <the new run folder> --criterion {criterion}",
+              **({"label": label} if label else {}),
               "notes": list(base.get("notes", [])) + [
                   f"Logit adjustment: tau = {tau} selected on {cfg.val_split} ({criterion}); "
                   f"the final bias is shifted by -tau * log(training class prior)."],
