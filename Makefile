@@ -24,9 +24,10 @@ run: install
 test: install
 	$(PY) -m pytest
 
-# The layers a change usually touches, in minutes: unit, processes (CLI, jobs) and AppTest of every page.
+# Under 3 minutes here: the unit layer and AppTest of every page, on two workers. The process layer (CLI,
+# jobs, sweeps: each test starts Python and TensorFlow again), training and browser layers run in `make test`.
 test-fast: install
-	$(PY) -m pytest -m "(unit or processes or app) and not slow"
+	$(PY) -m pytest -n 2 -m "(unit or app) and not slow"
 
 lint: install
 	$(VENV)/bin/ruff check .

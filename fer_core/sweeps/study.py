@@ -134,11 +134,13 @@ def work(study, spec: SweepSpec, trials: int | None = None, out_root: Path | Non
     from optuna.trial import TrialState
     budget = trials or spec.trials
     counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
-    done_before = len(study.get_trials(deepcopy=False))
     if len(study.get_trials(deepcopy=False, states=counted)) >= budget:
         return 0
 
-    def stop_if_cancelled(s, _trial):
+    ran = []
+
+    def stop_if_cancelled(s, trial):
+        ran.append(trial.number)  # callbacks run in this process, for the trials this worker ran
         if cancel_file and cancel_file.exists():
             s.stop()
 
@@ -151,7 +153,7 @@ def work(study, spec: SweepSpec, trials: int | None = None, out_root: Path | Non
     while study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) and time.time() < deadline:
         time.sleep(1)
         optuna.storages.fail_stale_trials(study)
-    return len(study.get_trials(deepcopy=False)) - done_before
+    return len(ran)
 
 
 def summary(study) -> dict:

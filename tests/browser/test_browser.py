@@ -162,7 +162,8 @@ def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, a
 
     sign_in()
     assert_no_exception(page, "Relabel")
-    dataset_caption = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.inner_text()
+    picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    dataset_caption = " ".join([picker.inner_text(), *[i.input_value() for i in picker.locator("input").all()]])
     timings = []
     for i in range(20):
         before = caption().split(" ")[0]
