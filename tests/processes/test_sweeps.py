@@ -105,3 +105,28 @@ def test_a_sweep_runs_as_a_background_job_from_the_train_page(tmp_path, monkeypa
     at.text_area(key="sweep_spec_demo").input('{"study": "x", "space": {"epohcs": {"int": [1, 2]}}}')
     at.button(key="start_sweep").click().run()
     assert not at.exception and any("did you mean 'epochs'" in e.value for e in at.error)
+
+
+@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
+def test_an_ablation_sweep_runs_each_variant_and_reports_paired_tests(tmp_path, monkeypatch):
+    """seed003_ablation's shape, shrunk: two arms x two seeds train as runs; the report pairs them by seed."""
+    from fer_core.sweeps.analysis import ablation_report
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    s = SweepSpec.from_dict({"study": "abl", "trials": 4, "sampler": "grid", "pruner": "none",
+                             "base": {**TINY, "architecture": "cbam5cnn", "epochs": 1, "checkpoint_every": 1,
+                                      "model_options": {"width": 0.125}},
+                             "variants": {"full": {}, "no_attention": {"model_options.attention": False}},
+                             "space": {"variant": {"categorical": ["full", "no_attention"]},
+                                       "seed": {"categorical": [0, 1]}}})
+    study = sweeps.create(s, sweeps.default_storage(s.study, tmp_path))
+    assert sweeps.work(study, s, out_root=tmp_path) == 4
+    result = sweeps.summary(study)
+    assert result["counts"] == {"complete": 4}
+    for trial in result["trials"]:
+        config = json.loads((tmp_path / trial["run_id"] / "config.json").read_text())["train_config"]
+        assert config["model_options"] == ({"width": 0.125} if trial["params"]["variant"] == "full"
+                                           else {"width": 0.125, "attention": False})
+    report = ablation_report(result, tmp_path, metric="validation accuracy")
+    assert report["reference"] == "full" and report["reference_n"] == 2
+    (arm,) = report["arms"]
+    assert arm["arm"] == "no_attention" and arm["n_pairs"] == 2
