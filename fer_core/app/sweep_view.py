@@ -4,13 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from fer_core.app.charts import p_phrase, p_text
-from fer_core.sweeps.analysis import METRICS, ablation_report
+from fer_core.sweeps.analysis import METRICS, ablation_report, arm_of
 
 
 def ablation_table(summary: dict) -> None:
     """Each arm against the reference, paired by seed; nothing when the study has fewer than two arms."""
-    arms = {t["params"].get("variant") or tuple(sorted((k, str(v)) for k, v in t["params"].items() if k != "seed"))
-            for t in summary["trials"] if t["state"] == "complete"}
+    arms = {arm_of(t["params"]) for t in summary["trials"] if t["state"] == "complete"}
     if len(arms) < 2:
         return
     metric = st.selectbox("Paired tests on", list(METRICS), key=f"ablation_metric_{summary['study']}",

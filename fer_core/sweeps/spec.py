@@ -13,8 +13,9 @@ and searches the categorical parameter "variant" over those names, usually cross
 
     "variants": {"full": {}, "no_dropout": {"model_options.dropout": 0.0}},
     "space": {"variant": {"categorical": ["full", "no_dropout"]}, "seed": {"categorical": [0, 1, 2]}}
- Samplers: grid (every combination of categorical values),
-random, tpe. Pruners: median, hyperband, none; they see each epoch's validation accuracy.
+
+Samplers: grid (every combination of categorical values), random, tpe. Pruners: median, hyperband, none;
+they see each epoch's validation accuracy.
 """
 from __future__ import annotations
 
@@ -150,19 +151,15 @@ class SweepSpec:
         a spec typed in the UI must not read outside them."""
         from fer_core.user_paths import readable_path
 
-        def check(overrides: dict) -> None:
-            for key in ("data", "weights_path"):
-                if overrides.get(key) not in (None, "demo"):
-                    overrides[key] = str(readable_path(str(overrides[key])))
+        def confined(value):
+            return value if value in (None, "demo") else str(readable_path(str(value)))
 
-        check(self.base)
-        for overrides in self.variants.values():
-            check(overrides)
         for key in ("data", "weights_path"):
+            for overrides in (self.base, *self.variants.values()):
+                if key in overrides:
+                    overrides[key] = confined(overrides[key])
             values = self.space.get(key, {}).get("categorical", [])
-            for i, value in enumerate(values):
-                if value not in (None, "demo"):
-                    values[i] = str(readable_path(str(value)))
+            values[:] = [confined(v) for v in values]
         return self
 
     def first_values(self) -> dict:

@@ -56,15 +56,6 @@ def final_dense(model):
     return layer
 
 
-def _shown(path: Path) -> str:
-    """A path as a command in the README shows it: relative to the repository when inside it."""
-    from fer_core.settings import REPO_ROOT
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAUS, criterion: str = "accuracy",
                label: str | None = None) -> Path:
     """A new run `<run-id>-la<tau>` beside `run_dir`: the same model with tau * log(prior) taken off the
@@ -75,7 +66,7 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     from fer_core.runs.run import Run
     from fer_core.training.config import TrainConfig
     from fer_core.training.data import prepare
-    from fer_core.training.environment import save_inference_model
+    from fer_core.training.environment import display_path, save_inference_model
 
     run = Run.load(run_dir).require_usable()
     cfg = TrainConfig.from_dict(run.config["train_config"]).resolved()
@@ -116,7 +107,7 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
               "logit_adjustment": {"tau": tau, "selected_on": cfg.val_split, "criterion": criterion,
                                    "log_prior": [round(float(v), 5) for v in log_prior], "candidates": table},
               # the config travels with the adjusted run, so the command needs nothing but this folder
-              "command": f"python -m fer_core train --config {shlex.quote(_shown(out / layout.CONFIG))}"
+              "command": f"python -m fer_core train --config {shlex.quote(display_path(out / layout.CONFIG))}"
                          f"  # then: python -m fer_core runs adjust <the new run folder> --criterion {criterion}",
               **({"label": label} if label else {}),
               "notes": list(base.get("notes", [])) + [
