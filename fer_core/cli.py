@@ -140,7 +140,7 @@ def _sweep_show(args) -> dict:
 
 def _runs_adjust(args) -> dict:
     from fer_core.training.adjust import adjust_run
-    out = adjust_run(args.run, criterion=args.criterion, label=args.label)
+    out = adjust_run(args.run, criterion=args.criterion, label=args.label, min_recall=args.min_recall)
     return {"run_dir": str(out), **json.loads((out / "run.json").read_text())["logit_adjustment"]}
 
 
@@ -256,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "off the final bias, tau selected on the validation split")
     adjust.add_argument("run", help="a finished run folder")
     adjust.add_argument("--criterion", choices=["accuracy", "macro_f1", "min_recall"], default="accuracy")
+    adjust.add_argument("--min-recall", type=float, help="then lift every class's recall on the validation split "
+                        "to at least this (0-1) with per-class offsets")
     adjust.add_argument("--label", help="a one-line description shown with the run (e.g. on the model card)")
     adjust.add_argument("--json", action="store_true")
     adjust.set_defaults(func=_runs_adjust)

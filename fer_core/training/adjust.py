@@ -47,6 +47,26 @@ def select_tau(probs: np.ndarray, labels: np.ndarray, log_prior: np.ndarray, tau
     return best["tau"], rows
 
 
+def raise_min_recall(log_probs: np.ndarray, labels: np.ndarray, min_recall: float, step: float = 0.02,
+                     limit: float = 3.0) -> np.ndarray:
+    """Per-class logit offsets, found on a validation split, that give every class at least `min_recall`:
+    the class furthest below is raised by `step` until none is below. The smallest offsets that do it, so
+    accuracy pays as little as the constraint allows. RunError when a class would need more than `limit`."""
+    k = log_probs.shape[1]
+    offsets = np.zeros(k)
+    counts = np.maximum(np.bincount(labels, minlength=k), 1)
+    while True:
+        pred = (log_probs + offsets).argmax(axis=1)
+        recall = np.bincount(labels[pred == labels], minlength=k) / counts
+        worst = int(np.argmin(recall))
+        if recall[worst] >= min_recall:
+            return offsets
+        offsets[worst] += step
+        if offsets[worst] > limit:
+            raise RunError(f"class {worst} cannot reach a recall of {min_recall:.2f} on the validation split",
+                           fix="ask for a lower --min-recall, or train a model that separates that class better")
+
+
 def final_dense(model):
     import keras
     layer = model.layers[-1]
@@ -57,9 +77,11 @@ def final_dense(model):
 
 
 def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAUS, criterion: str = "accuracy",
-               label: str | None = None) -> Path:
+               label: str | None = None, min_recall: float | None = None) -> Path:
     """A new run `<run-id>-la<tau>` beside `run_dir`: the same model with tau * log(prior) taken off the
-    final bias, tau selected on the run's validation split, metrics for val and test, and the commands."""
+    final bias, tau selected on the run's validation split, metrics for val and test, and the commands.
+    With `min_recall`, per-class offsets found on the validation split then lift every class to that
+    recall there (`-r<percent>` is added to the name)."""
     from fer_core.evaluation.classification import classification_metrics
     from fer_core.models.predict import predict_probs
     from fer_core.runs.loader import load_model_copy
@@ -79,12 +101,20 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     log_prior = np.log(np.maximum(counts, 1) / counts.sum())
     val_probs = predict_probs(model, data.val.images)
     tau, table = select_tau(val_probs, data.val.labels, log_prior, taus, criterion)
+    offsets = np.zeros(len(log_prior))
+    if min_recall is not None:
+        if not 0 < min_recall < 1:
+            raise RunError(f"min_recall must be between 0 and 1, got {min_recall}")
+        shifted = np.log(np.clip(val_probs, 1e-12, 1.0)) - tau * log_prior
+        offsets = raise_min_recall(shifted, data.val.labels, min_recall)
 
     dense = final_dense(model)
     kernel, bias = dense.get_weights()
-    dense.set_weights([kernel, (bias - tau * log_prior).astype(bias.dtype)])
+    dense.set_weights([kernel, (bias - tau * log_prior + offsets).astype(bias.dtype)])
     out_root = Path(out_root) if out_root else Path(run.path).parent
     new_id = f"{Path(run.path).name}-la{tau:.1f}".replace(".", "")
+    if min_recall is not None:
+        new_id += f"-r{round(100 * min_recall)}"
     out = out_root / new_id
     if out.exists():
         raise RunError("an adjusted run of this name exists already", path=str(out), fix="delete it first")
@@ -105,14 +135,20 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     base = json.loads((Path(run.path) / layout.RECORD).read_text())
     record = {**base, "run_id": new_id, "adjusted_from": Path(run.path).name,
               "logit_adjustment": {"tau": tau, "selected_on": cfg.val_split, "criterion": criterion,
-                                   "log_prior": [round(float(v), 5) for v in log_prior], "candidates": table},
+                                   "log_prior": [round(float(v), 5) for v in log_prior], "candidates": table,
+                                   **({"min_recall": min_recall, "class_offsets": {
+                                       name: round(float(o), 3) for name, o in zip(data.class_names, offsets)}}
+                                      if min_recall is not None else {})},
               # the config travels with the adjusted run, so the command needs nothing but this folder
               "command": f"python -m fer_core train --config {shlex.quote(display_path(out / layout.CONFIG))}"
-                         f"  # then: python -m fer_core runs adjust <the new run folder> --criterion {criterion}",
+                         f"  # then: python -m fer_core runs adjust <the new run folder> --criterion {criterion}"
+                         + (f" --min-recall {min_recall}" if min_recall is not None else ""),
               **({"label": label} if label else {}),
               "notes": list(base.get("notes", [])) + [
                   f"Logit adjustment: tau = {tau} selected on {cfg.val_split} ({criterion}); "
-                  f"the final bias is shifted by -tau * log(training class prior)."],
+                  f"the final bias is shifted by -tau * log(training class prior)."] + (
+                  [f"Per-class offsets chosen on {cfg.val_split} lift every class's recall there to "
+                   f"{min_recall:.2f} or more."] if min_recall is not None else []),
               "argv": sys.argv, "finished": dt.datetime.now().isoformat(timespec="seconds")}
     write_text(tmp / layout.RECORD, json.dumps(record, indent=2))
     tmp.rename(out)

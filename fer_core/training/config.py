@@ -94,6 +94,7 @@ class TrainConfig:
     teacher_runs: list = field(default_factory=list)  # run folders (or run names under models/) to distil from
     distill_weight: float = 0.0  # share of the teachers' probabilities in the training targets (0 = off)
     distill_temperature: float = 1.0  # >1 softens the teachers' probabilities
+    jit_compile: bool = True  # XLA-compile the training step (about 2x the images/s on a 2-core CPU, bench/train_throughput.py)
     data_workers: int = 1  # threads preparing augmented batches (GPU hosts: more, so the GPU never waits)
     checkpoint_every: int = 1  # epochs between resumable checkpoints (model + optimizer)
     run_name: str | None = None

@@ -229,11 +229,13 @@ def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, 
         if collect.cancelled() or done >= phase_end:
             continue
         continuing = resume is not None and done > phase_start  # the checkpoint's optimizer belongs to this phase
-        if not continuing:
+        if continuing:
+            model.jit_compile = cfg.jit_compile  # a checkpoint comes back compiled as it was saved
+        else:
             if _is_backbone(cfg.architecture) and (phase.name != "train" or phase.trainable_backbone):
                 _freeze_for_head(model, phase.trainable_backbone)
             model.compile(optimizer=make_optimizer(cfg, phase.learning_rate, phase.epochs * steps), loss=loss,
-                          metrics=["accuracy"])
+                          metrics=["accuracy"], jit_compile=cfg.jit_compile)
         batches = training_batches(train.images, train.targets, weights, cfg, first_epoch=done)
         model.fit(batches, validation_data=val_xy, epochs=phase_end, initial_epoch=done, verbose=0,
                   callbacks=make_callbacks(cfg, collect, run_dir, history, clock, calibration))

@@ -118,3 +118,24 @@ def test_the_seed003_ablation_switches_leave_their_part_out_of_the_network():
     x = np.random.default_rng(0).uniform(0, 255, (2, 48, 48, 1)).astype("float32")
     for model in (full, no_bn, no_attention):
         assert model.predict(x, verbose=0).shape == (2, 7)
+
+
+@pytest.mark.parametrize("arch, kept", [("fernet", 0), ("fernet_sep", 0), ("cnn002", 2), ("cbam5cnn", 0),
+                                        ("resnet18", 0)])
+def test_folding_batchnorm_keeps_the_outputs_and_drops_the_layers(arch, kept):
+    """cnn002's two BatchNorms follow Dense layers with a ReLU inside, which cannot be folded."""
+    from fer_core.models.fold import fold_batchnorm
+
+    def bn_count(m):
+        return sum(isinstance(layer, keras.layers.BatchNormalization) for layer in m.layers)
+    model = build_model(arch, 7)
+    rng = np.random.default_rng(0)
+    for layer in model.layers:  # trained-looking statistics, so that a wrong fold shows
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, np.shape(w)).astype("float32") for w in layer.get_weights()])
+    x = rng.uniform(0, 255, (4, 48, 48, 1)).astype("float32")
+    n_bn = bn_count(model)
+    folded = fold_batchnorm(model)
+    assert bn_count(folded) == kept and len(folded.layers) == len(model.layers) - (n_bn - kept)
+    assert bn_count(model) == n_bn  # the original is left as it was
+    assert np.allclose(np.asarray(folded(x)), np.asarray(model(x, training=False)), atol=1e-5)
