@@ -57,6 +57,9 @@ RANGES = {  # field -> (low, high) inclusive; None: unbounded on that side
 CHOICES = {"optimizer": OPTIMIZERS, "lr_schedule": LR_SCHEDULES, "label_source": tuple(LABEL_SOURCES)}
 
 
+XLA_FROM_STEPS = 500
+
+
 @dataclass
 class TrainConfig:
     architecture: str = "cnn004"  # a name from the model registry
@@ -94,7 +97,9 @@ class TrainConfig:
     teacher_runs: list = field(default_factory=list)  # run folders (or run names under models/) to distil from
     distill_weight: float = 0.0  # share of the teachers' probabilities in the training targets (0 = off)
     distill_temperature: float = 1.0  # >1 softens the teachers' probabilities
-    jit_compile: bool = True  # XLA-compile the training step (about 2x the images/s on a 2-core CPU, bench/train_throughput.py)
+    # XLA-compile the training step: about 2x the images/s on a 2-core CPU (bench/train_throughput.py), after a
+    # compile of ~20 s that a tiny run does not earn back. None: on for runs of XLA_FROM_STEPS training steps or more.
+    jit_compile: bool | None = None
     data_workers: int = 1  # threads preparing augmented batches (GPU hosts: more, so the GPU never waits)
     checkpoint_every: int = 1  # epochs between resumable checkpoints (model + optimizer)
     run_name: str | None = None

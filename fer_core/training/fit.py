@@ -17,7 +17,7 @@ from fer_core.atomic import write_text
 from fer_core.models.registry import ARCHITECTURES, build_model, check_model_options
 from fer_core.runs import layout
 from fer_core.training.batches import steps_per_epoch, training_batches
-from fer_core.training.config import TrainConfig
+from fer_core.training.config import XLA_FROM_STEPS, TrainConfig
 from fer_core.training.progress import HistoryProgress, Progress
 
 
@@ -223,6 +223,7 @@ def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, 
         collect.message(f"{steps} steps per epoch: too few for BatchNorm's moving averages, so they are recomputed "
                         f"from {len(calibration)} training images before each validation.")
     clock = FitClock(before=resume.fit_seconds if resume else 0.0)
+    jit = cfg.jit_compile if cfg.jit_compile is not None else sum(p.epochs for p in plan) * steps >= XLA_FROM_STEPS
     phase_end = 0
     for phase in plan:
         phase_start, phase_end = phase_end, phase_end + phase.epochs
@@ -230,12 +231,12 @@ def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, 
             continue
         continuing = resume is not None and done > phase_start  # the checkpoint's optimizer belongs to this phase
         if continuing:
-            model.jit_compile = cfg.jit_compile  # a checkpoint comes back compiled as it was saved
+            model.jit_compile = jit  # a checkpoint comes back compiled as it was saved
         else:
             if _is_backbone(cfg.architecture) and (phase.name != "train" or phase.trainable_backbone):
                 _freeze_for_head(model, phase.trainable_backbone)
             model.compile(optimizer=make_optimizer(cfg, phase.learning_rate, phase.epochs * steps), loss=loss,
-                          metrics=["accuracy"], jit_compile=cfg.jit_compile)
+                          metrics=["accuracy"], jit_compile=jit)
         batches = training_batches(train.images, train.targets, weights, cfg, first_epoch=done)
         model.fit(batches, validation_data=val_xy, epochs=phase_end, initial_epoch=done, verbose=0,
                   callbacks=make_callbacks(cfg, collect, run_dir, history, clock, calibration))
