@@ -58,6 +58,7 @@ CHOICES = {"optimizer": OPTIMIZERS, "lr_schedule": LR_SCHEDULES, "label_source":
 
 
 XLA_FROM_STEPS = 500
+XLA_MODES = {None: f"auto ({XLA_FROM_STEPS}+ steps)", True: "on", False: "off"}  # jit_compile values, for forms
 
 
 @dataclass

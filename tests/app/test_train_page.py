@@ -21,6 +21,9 @@ def test_train_page_starts_follows_and_finishes_a_job(monkeypatch, tmp_path):
     [n for n in at.number_input if n.label.startswith("Random erasing")][0].set_value(0.5)
     [n for n in at.number_input if n.label.startswith("CutMix")][0].set_value(1.0)
     [n for n in at.number_input if n.label == "Weight decay"][0].set_value(0.0005)
+    xla = next(s for s in at.selectbox if s.label == "XLA compile")
+    assert xla.value is None  # auto: a job this small is not worth compiling
+    xla.select(False)
     at.button[0].click().run()
     assert not at.exception
     assert any("Queued job-" in t.value for t in at.toast)  # a toast: no stale "Queued" box once the job ends
@@ -37,6 +40,7 @@ def test_train_page_starts_follows_and_finishes_a_job(monkeypatch, tmp_path):
     saved = json.loads((tmp_path / job["run_id"] / "config.json").read_text())["train_config"]
     assert saved["augment"]["erasing"] == 0.5 and saved["augment"]["cutmix"] == 1.0
     assert saved["weight_decay"] == 0.0005 and saved["distill_weight"] == 0.0 and saved["teacher_runs"] == []
+    assert saved["jit_compile"] is False
 
 
 def test_train_page_rejects_a_missing_dataset_path_clearly(monkeypatch, tmp_path):
