@@ -105,7 +105,7 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     if min_recall is not None:
         if not 0 < min_recall < 1:
             raise RunError(f"min_recall must be between 0 and 1, got {min_recall}")
-        shifted = np.log(np.clip(val_probs, 1e-12, 1.0)) - tau * log_prior
+        shifted = np.log(adjusted_probs(val_probs, log_prior, tau))  # the same shift select_tau scored
         offsets = raise_min_recall(shifted, data.val.labels, min_recall)
 
     dense = final_dense(model)
