@@ -54,7 +54,7 @@ def main() -> None:
         vs = json.loads(versus.read_text())
         if vs.get("run") == run.id:
             b1 = vs["latency"]["batch1"]
-            # the path the app runs (fer_core.live.classify.compiled_call, the same policy for both models), and
+            # the path the app runs (fer_core.models.predict.compiled_call, the same policy for both models), and
             # Keras' predict_on_batch for both as a second view
             card["latency"] = {"ours_ms": b1.get("ours_call_ms", b1["ours_ms"]),
                                "minixception_ms": b1.get("minixception_call_ms", b1["minixception_ms"]),

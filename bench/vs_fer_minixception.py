@@ -63,8 +63,8 @@ def main() -> None:
     import keras
 
     from fer_core.data.loading import load_dataset
-    from fer_core.live.classify import compiled_call
     from fer_core.models.fold import fold_batchnorm
+    from fer_core.models.predict import compiled_call
     from fer_core.runs.loader import load_model
     from fer_core.runs.store import default_run
 
@@ -100,7 +100,7 @@ def main() -> None:
                                  "ours_vs_minixception_per_block": block_ratios(t, "ours", "mini"),
                                  "minixception_folded_ms": round(m["mini_folded"], 3),
                                  "ours_vs_minixception_folded": round(m["ours"] / m["mini_folded"], 3),
-                                 # the Live page's path (fer_core.live.classify.compiled_call), both models
+                                 # the Live page's path (fer_core.models.predict.compiled_call), both models
                                  "ours_call_ms": round(m["ours_call"], 3), "minixception_call_ms": round(m["mini_call"], 3),
                                  "ours_vs_minixception_call": round(m["ours_call"] / m["mini_call"], 3),
                                  "ours_vs_minixception_call_per_block": block_ratios(t, "ours_call", "mini_call"),
