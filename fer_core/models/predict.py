@@ -5,6 +5,7 @@ Kept free of scikit-learn/scipy so training (incl. distillation on GPU hosts), e
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 import numpy as np
 
@@ -59,6 +60,7 @@ def _faster(a, b, x, calls: int, margin: float = 0.95) -> bool:
     return float(np.median(times[0])) < margin * float(np.median(times[1]))
 
 
+@lru_cache(maxsize=8)  # per model object: Live's uploads and Compare's evaluations reuse the compiled call
 def compiled_call(model, calls: int = 20):
     """x -> probabilities through a tf.function around the model: at batch 1 about 10% faster than Keras'
     predict_on_batch (no data-adapter work per call), same outputs; other backends use predict_on_batch.
@@ -66,7 +68,8 @@ def compiled_call(model, calls: int = 20):
     For batch 1 (a single face, the common Live case) an XLA-compiled variant is also built and kept when it
     measures faster here: it is for plain-convolution nets such as FERNet, while depthwise ones (mini-Xception)
     run several times slower under XLA on CPU. Other batch sizes stay on the plain call, because XLA compiles
-    every new shape for seconds."""
+    every new shape for seconds. Models from `fer_core.runs.loader.load_model` are cached objects, so the XLA
+    compile and the timing check run once per model, not per caller."""
     import keras
     if keras.backend.backend() != "tensorflow":
         return model.predict_on_batch
