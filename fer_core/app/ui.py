@@ -108,7 +108,9 @@ def model_card(run) -> None:
         st.caption("Recall per class on PrivateTest: " + ", ".join(f"{k} {percent(v, 0)}" for k, v in recall.items()))
     versus = card.get("versus")
     if versus:
-        st.dataframe(versus, hide_index=True)
+        # accuracies are stored as fractions; show them as the metrics above show them
+        st.dataframe([{**row, "PrivateTest": percent(row["PrivateTest"])} if isinstance(row.get("PrivateTest"), float)
+                      else row for row in versus], hide_index=True)
 
 
 def demo_banner(ds) -> None:

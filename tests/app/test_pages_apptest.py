@@ -91,6 +91,9 @@ def test_home_shows_the_shipped_default_models_card():
     assert shown["CK+48"] == f"{100 * card['ckplus']['accuracy']:.1f}%"
     metrics = json.loads((REPO / "models" / pointer / "metrics.json").read_text())
     assert abs(card["fer2013_privatetest"]["accuracy"] - metrics["test"]["accuracy"]) < 1e-3  # measured, not typed
+    if card.get("versus"):  # the side-by-side table shows accuracies as the metrics do, in percent
+        table = at.dataframe[0].value
+        assert list(table["PrivateTest"]) == [f"{100 * row['PrivateTest']:.1f}%" for row in card["versus"]]
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "/proc/self/environ", "/dev/zero", "/etc/no-such-file",
