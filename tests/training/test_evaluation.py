@@ -97,6 +97,15 @@ def test_run_evaluation_ensemble_and_cli_agree(two_runs):
     assert cli["metrics"]["macro_f1"] == pytest.approx(single.metrics["macro_f1"])
 
 
+def test_a_cached_evaluation_without_timing_gets_latency_when_asked(two_runs):
+    first = evaluate(two_runs, split="PublicTest", latency=False)
+    assert first.latency_ms == {}
+    timed = evaluate(two_runs, split="PublicTest")  # from the cache, but timed now (an ensemble: both members)
+    assert timed.latency_ms["batch1"] > 0 and timed.latency_ms["batch64_per_image"] > 0
+    assert np.array_equal(timed.probs, first.probs)
+    assert evaluate(two_runs, split="PublicTest", latency=False).latency_ms == timed.latency_ms  # kept in the cache
+
+
 def test_cross_dataset_reports_unmapped_classes(two_runs, shared_data):
     ev = evaluate(two_runs[0], data=str(shared_data / "ckplus" / "ckplus.csv.gz"), split="all", latency=False)
     assert ev.unmapped == {"contempt": 54}
