@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-
 from vs_fer_minixception import block_ratios, latencies_ms  # noqa: E402
 
 SHAPES = {
