@@ -1,12 +1,10 @@
-import os
 import sys
 
-# TensorFlow's C++ start-up chatter (CPU feature notes, absl banners) hides the one line that matters.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from fer_core.quiet_import import quiet_tensorflow_import
 
-from fer_core.quiet_import import quiet_tensorflow_import  # noqa: E402
-
-quiet_tensorflow_import()  # the oneDNN notice ignores TF_CPP_MIN_LOG_LEVEL
+# TensorFlow's C++ start-up chatter (CPU feature notes, absl banners, the oneDNN notice) hides the one line that
+# matters; set up before anything imports TensorFlow.
+quiet_tensorflow_import()
 
 from fer_core.cli import main  # noqa: E402
 

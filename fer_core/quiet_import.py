@@ -54,6 +54,8 @@ class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
 
 
 def quiet_tensorflow_import() -> None:
-    """Silence descriptor 2 during the first `import tensorflow` of this process (no-op if already imported)."""
+    """Hide TensorFlow's INFO/WARNING logs (unless TF_CPP_MIN_LOG_LEVEL is set) and silence descriptor 2 during the
+    first `import tensorflow` of this process, for the notices that level cannot reach (no-op if already imported)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _QuietTensorFlowFinder())
