@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-nodeps.tx
 
 run: install
 	FER_DATA_DIR="$${FER_DATA_DIR:-$(DATA_DIR)}" $(PY) -m streamlit run Home.py --server.port $(PORT) \
-		--browser.gatherUsageStats false
+		--browser.gatherUsageStats false $(ARGS)
 
 test: install
 	$(PY) -m pytest

@@ -1,6 +1,7 @@
 """End to end Live benchmark: a real face on a 640x480 15 fps fake camera, through the real Live page in Chromium.
 
 python bench/live_browser.py [--seconds 20] [--modes none Grad-CAM Grad-CAM++] [--out bench/results/live_browser.json]
+                             [--file-watcher auto]  (overrides .streamlit/config.toml's "none", to measure its cost)
 
 Writes its own .y4m camera (a CK+ face panning slowly), starts the app, and per overlay mode: opens the Live
 page, picks the overlay, presses START, waits for the stream to settle, then counts for `--seconds`:
@@ -134,6 +135,8 @@ def main():
     parser.add_argument("--warmup", type=float, default=6)
     parser.add_argument("--modes", nargs="+", default=["none", "Grad-CAM", "Grad-CAM++"])
     parser.add_argument("--out", default=str(RESULTS / "live_browser.json"))
+    parser.add_argument("--file-watcher", choices=["auto", "watchdog", "poll", "none"],
+                        help="server.fileWatcherType for this server (default: the app's config, as `make run`)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} missing: apt-get install chromium chromium-driver")
@@ -141,7 +144,8 @@ def main():
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         video = camera_video(Path(tmp) / "camera.y4m")
-        with serve_app(log_path=Path(tmp) / "server.log") as url, sync_playwright() as p:
+        env = {"STREAMLIT_SERVER_FILE_WATCHER_TYPE": args.file_watcher} if args.file_watcher else {}
+        with serve_app(env, log_path=Path(tmp) / "server.log") as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=fake_camera_flags(video))
             modes = {}
             for mode in args.modes:
@@ -150,6 +154,7 @@ def main():
             browser.close()
     delivered = [m["delivered_fps"] for m in modes.values()]
     result = {"camera": "640x480 15 fps y4m, one CK+ face panning", "delivered_fps": round(min(delivered), 2),
+              "file_watcher": args.file_watcher or "app config (none)",
               "modes": modes}
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

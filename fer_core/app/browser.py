@@ -44,8 +44,7 @@ def serve_app(env: dict | None = None, log_path: Path | None = None, start_timeo
     environment = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in unset}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(Path(root) / "Home.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

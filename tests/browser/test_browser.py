@@ -44,6 +44,10 @@ def app_url(two_runs):
     # the server's output goes to an ignored folder, for debugging
     with serve_app(env, log_path=ARTIFACTS / "streamlit-server.log") as url:
         yield url
+        # Streamlit's file watcher covers the checkout, .venv included: TensorFlow's import floods it and the
+        # re-walks cost Live a tenth of its frames. `make run` and this server read the same config.
+        log = (ARTIFACTS / "streamlit-server.log").read_text()
+        assert "Inotify" not in log, "file watcher on: .streamlit/config.toml must set server.fileWatcherType"
 
 
 def assert_no_exception(page, name):
@@ -327,3 +331,6 @@ def test_every_page_opens_on_a_fresh_clone_without_data(browser, tmp_path):
             page.screenshot(path=str(ARTIFACTS / f"fresh-{name.lower()}.png"), full_page=True)
             assert not errors, f"JavaScript errors on {name}: {errors}"
             page.close()
+        # the server logged no traceback while every page opened
+        server_log = (ARTIFACTS / "streamlit-server-fresh.log").read_text()
+        assert "Traceback" not in server_log, server_log[-3000:]

@@ -69,6 +69,18 @@ def test_streamlit_runs_leave_the_keras_session_and_skip_the_full_gc(monkeypatch
     assert config["runner"]["postScriptGC"] is False
 
 
+def test_the_served_app_watches_no_files():
+    """Streamlit's watcher watches the checkout recursively (.venv included); TensorFlow's import floods it and the
+    re-walks cost the Live page a tenth of its frames. The test and bench servers read the same config as `make run`."""
+    import inspect
+
+    from fer_core.app import browser
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    assert "fileWatcherType" not in inspect.getsource(browser.serve_app)
+
+
 def test_no_streamlit_pages_directory_beside_the_entry_point():
     """A `pages/` folder next to Home.py makes Streamlit serve a deep link (e.g. /Live) as a v1 multipage app
     without ever running Home.py: no page config, no navigation, none of its runtime settings."""
