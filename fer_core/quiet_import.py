@@ -1,4 +1,5 @@
-"""Keep TensorFlow's start-up notices out of the CLI's stderr and the job logs the Train page shows.
+"""Keep TensorFlow's start-up notices out of the CLI's stderr, the job logs the Train page shows and the terminal
+of `make run` (Home.py).
 
 On CPUs where TensorFlow turns oneDNN on (AVX-512 and newer), importing it prints "oneDNN custom operations are
 on" through absl before absl's logging is initialised, so TF_CPP_MIN_LOG_LEVEL cannot hide it. The notice is
