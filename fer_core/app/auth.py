@@ -73,10 +73,12 @@ def require_login() -> str | None:
         return None
     import streamlit as st
     import streamlit_authenticator as stauth
+
+    from fer_core.app.ui import plain
     try:
         config = load_auth(path)
     except ConfigError as exc:
-        st.error(f"**Team mode is misconfigured.** {exc.message}")
+        st.error(f"**Team mode is misconfigured.** {plain(exc.message)}")
         st.stop()
     authenticator = stauth.Authenticate(config["credentials"], config["cookie"]["name"], config["cookie"]["key"],
                                         float(config["cookie"].get("expiry_days", 1)), auto_hash=False)

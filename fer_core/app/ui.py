@@ -1,6 +1,7 @@
 """Streamlit glue shared by pages: cached loading, the dataset picker, error display. No data logic here."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -47,11 +48,20 @@ def dataset_picker(key: str = "dataset"):
     hint = describe_missing_data()
     if hint and path != "demo":  # on the demo, the page's banner says it
         st.sidebar.caption(hint)
+    if choice == "Other path…":
+        return typed_dataset(path)
     try:
-        if choice == "Other path…":
-            from fer_core.user_paths import readable_path
-            path = str(readable_path(path))  # inside the configured roots, a regular file, under the size cap
         return load(path)
+    except FerStudioError as exc:
+        show_error(exc)
+        return None
+
+
+def typed_dataset(path: str):
+    """The dataset at a path typed in the UI, or None after showing why not."""
+    from fer_core.user_paths import readable_path
+    try:
+        return load(str(readable_path(path)))  # inside the configured roots, a regular file, under the size cap
     except FerStudioError as exc:
         show_error(exc)
         return None
@@ -61,9 +71,15 @@ _HEADINGS = {"data": "Cannot use this data.", "config": "Check the settings.", "
              "store": "Cannot read or write the saved files.", "cancelled": "Stopped."}
 
 
-def show_error(exc: FerStudioError) -> None:
+def plain(text: str) -> str:
+    """`text` shown as typed inside Streamlit markdown: a layout like `<root>/<class>/*.jpg`, a path with `$` or
+    `_`, a user's file name."""
+    return re.sub(r"([\\`*_\[\]$~#|<>])", r"\\\1", str(text))
+
+
+def show_error(exc: FerStudioError, heading: str | None = None) -> None:
     """One error box per problem: what is wrong, where, and how to fix it (never a traceback)."""
-    st.error(f"**{_HEADINGS.get(exc.kind, 'Something is wrong.')}** {exc.message}")
+    st.error(f"**{heading or _HEADINGS.get(exc.kind, 'Something is wrong.')}** {plain(exc.message)}")
 
 
 def percent(value, digits: int = 1) -> str | None:
@@ -109,8 +125,9 @@ def model_card(run) -> None:
     versus = card.get("versus")
     if versus:
         # accuracies are stored as fractions; show them as the metrics above show them
+        rows = [{k: v.replace("`", "") if isinstance(v, str) else v for k, v in row.items()} for row in versus]
         st.dataframe([{**row, "PrivateTest": percent(row["PrivateTest"])} if isinstance(row.get("PrivateTest"), float)
-                      else row for row in versus], hide_index=True)
+                      else row for row in rows], hide_index=True)  # a table shows no markdown: no backticks
 
 
 def demo_banner(ds) -> None:

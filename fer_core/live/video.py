@@ -99,6 +99,12 @@ def process_video(path: str, pipeline: LivePipeline, every_nth: int = 1, max_sec
                        index / fps, total_s, bool(cut))
 
 
+def _detector_tip(settings) -> str:
+    """What to lower in the sidebar's "Face detector" settings: the sliders the chosen detector has."""
+    knobs = "'Min neighbours' or 'Min face size'" if settings.name == "haar" else "'Min face score' or 'Min face size'"
+    return f"Try a lower {knobs} under 'Face detector' in the sidebar, or another detector."
+
+
 def annotate_image(pipeline: LivePipeline, img: np.ndarray) -> tuple[np.ndarray, list[dict], str | None]:
     """Detect and classify the faces of a still image: (annotated image, one row per face, a note for the user).
     A small image without a detected face is taken to be a face crop and classified whole."""
@@ -112,5 +118,5 @@ def annotate_image(pipeline: LivePipeline, img: np.ndarray) -> tuple[np.ndarray,
         return out, rows, "No face detected; the image is small, so it is classified whole (as a face crop)."
     rows = [{"face": r.track_id, "label": r.label, "confidence": r.confidence,
              **{c: float(p) for c, p in zip(names, r.probs)}} for r in results]
-    note = None if results else "No face found. Try a lower 'Min neighbours' or 'Min face size' in the sidebar."
+    note = None if results else f"No face found. {_detector_tip(pipeline.detector.settings)}"
     return out, rows, note

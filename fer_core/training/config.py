@@ -48,6 +48,7 @@ RANGES = {  # field -> (low, high) inclusive; None: unbounded on that side
     "epochs": (1, None), "batch_size": (1, None), "learning_rate": (0, None), "momentum": (0, 1),
     "weight_decay": (0, None), "reduce_lr_patience": (1, None), "reduce_lr_factor": (0, 1),
     "early_stopping_patience": (1, None), "label_smoothing": (0, 1), "max_train_images": (1, None),
+    "val_holdout": (0, 0.5),
     "input_size": (32, 512), "head_epochs": (0, None), "fine_tune_layers": (0, None), "fine_tune_lr_factor": (0, None),
     "max_steps_per_epoch": (1, None), "distill_weight": (0, 1), "distill_temperature": (0, None),
     "data_workers": (1, 64), "checkpoint_every": (1, None),
@@ -70,6 +71,7 @@ class TrainConfig:
     train_split: str = "Training"
     val_split: str = "PublicTest"  # selection (early stopping, plateau) happens on this split only
     test_split: str = "PrivateTest"
+    val_holdout: float = 0.1  # share of train_split held out (seeded) when val_split has no labelled rows
     exclude_leaks_from_training: bool = False  # drop Training rows whose image is also in val/test
     max_train_images: int | None = None  # small slices for quick runs and tests
     epochs: int = 30

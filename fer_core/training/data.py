@@ -44,10 +44,9 @@ def _soft_targets(votes: np.ndarray, scheme: str) -> np.ndarray:
     return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
 
 
-def prepare(cfg) -> TrainingData:
-    ds = load_dataset(cfg.data)
-    scheme = get_scheme(cfg.scheme)
-    k = scheme.n_classes
+def _targets(cfg, ds) -> np.ndarray:
+    """One row of targets per image in `cfg.scheme` (all zeros where the row has no label there)."""
+    k = get_scheme(cfg.scheme).n_classes
     if cfg.label_source == "labels":
         labels = ds.in_scheme(cfg.scheme).labels
         targets = np.zeros((len(ds), k), np.float32)
@@ -62,6 +61,35 @@ def prepare(cfg) -> TrainingData:
             hard = map_labels(labels_from_votes(ds.votes, cfg.label_source), "ferplus", cfg.scheme)
             targets = np.zeros((len(ds), k), np.float32)
             targets[hard != UNMAPPED, hard[hard != UNMAPPED]] = 1.0
+    return targets
+
+
+def check_trainable(cfg, ds) -> None:
+    """Refuse, before a job is queued, a dataset whose training split has no label in the chosen scheme."""
+    usable = _targets(cfg, ds).sum(axis=1) > 0
+    if not (usable & (ds.splits == cfg.train_split)).any():
+        in_scheme = f"in the '{cfg.scheme}' scheme" if cfg.label_source == "labels" else f"from '{cfg.label_source}'"
+        raise DataError(f"no labelled images {in_scheme} in split '{cfg.train_split}' of {ds.name} "
+                        f"(its labels are {ds.scheme}; splits: {', '.join(ds.split_names)})",
+                        fix=f"choose the label scheme '{ds.scheme}', or a dataset with {cfg.train_split} rows")
+
+
+def _hold_out(labels: np.ndarray, rows: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split `rows` into (train, val): a seeded share for validation, stratified by class where every class has two
+    rows or more (scikit-learn's rule), otherwise plain random."""
+    from sklearn.model_selection import train_test_split
+
+    n_val = max(1, int(round(fraction * len(rows))))
+    counts = np.bincount(labels[rows])
+    stratify = labels[rows] if counts[counts > 0].min() >= 2 and n_val >= (counts > 0).sum() else None
+    train, val = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
+    return np.sort(train), np.sort(val)
+
+
+def prepare(cfg) -> TrainingData:
+    ds = load_dataset(cfg.data)
+    scheme = get_scheme(cfg.scheme)
+    targets = _targets(cfg, ds)
     usable = targets.sum(axis=1) > 0
     notes = list(ds.notes) if is_pack(cfg.data) else []  # a lossy copy says so in the run's record
     if (~usable).any():
@@ -72,6 +100,14 @@ def prepare(cfg) -> TrainingData:
         train_mask &= ~leak
         notes.append(f"{int(leak.sum())} Training rows whose image also occurs in {cfg.val_split}/{cfg.test_split} were dropped from training (test sets unchanged).")
     train_rows = np.flatnonzero(train_mask)
+    held_out = None
+    if not (usable & (ds.splits == cfg.val_split)).any() and cfg.val_holdout and len(train_rows) >= 2:
+        # No validation split (a class-folder dataset, a CSV without Usage, a Relabel export of Training rows):
+        # selection needs one, so a seeded share of the training rows is held out and never trained on.
+        train_rows, held_out = _hold_out(targets.argmax(axis=1), train_rows, cfg.val_holdout, cfg.seed)
+        notes.append(f"{ds.name} has no labelled '{cfg.val_split}' rows: {len(held_out)} of its "
+                     f"'{cfg.train_split}' rows ({cfg.val_holdout:.0%}, seed {cfg.seed}) are held out for validation "
+                     "and not trained on.")
     if cfg.max_train_images and len(train_rows) > cfg.max_train_images:
         rng = np.random.default_rng(cfg.seed)
         train_rows = np.sort(rng.choice(train_rows, cfg.max_train_images, replace=False))
@@ -84,11 +120,13 @@ def prepare(cfg) -> TrainingData:
         rows = np.flatnonzero(usable & (ds.splits == name))
         return arrays(rows) if len(rows) else None
 
-    val, test = split(cfg.val_split), split(cfg.test_split)
+    val = arrays(held_out) if held_out is not None else split(cfg.val_split)
+    test = split(cfg.test_split)
     if not len(train_rows):
         raise DataError(f"no labelled images in split '{cfg.train_split}' of {ds.name}",
                         fix=f"splits here: {', '.join(ds.split_names)}")
     if val is None:
         raise DataError(f"no labelled images in validation split '{cfg.val_split}' of {ds.name}",
-                        fix=f"splits here: {', '.join(ds.split_names)}")
+                        fix=f"splits here: {', '.join(ds.split_names)}; or hold out part of "
+                            f"'{cfg.train_split}' (val_holdout > 0)")
     return TrainingData(arrays(train_rows), val, test, scheme.classes, ds.version, ds.name, notes)

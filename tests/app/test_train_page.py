@@ -49,7 +49,7 @@ def test_train_page_rejects_a_missing_dataset_path_clearly(monkeypatch, tmp_path
     at.run()
     bad = tmp_path / "bad.csv"
     bad.write_text("emotion,pixels,Usage\n3,1 2 3,Training\n")
-    for path, message in (("", "no path given"), ("/etc/passwd", "outside the folders the app may use"),
+    for path, message in (("", "no dataset path given"), ("/etc/passwd", "outside the folders the app may use"),
                           (str(tmp_path / "none.csv"), "file not found"), (str(bad), "3 pixel values")):
         at.selectbox(key="train_dataset").select("Other path…").run()
         at.text_input(key="train_other_path").input(path)
@@ -74,6 +74,32 @@ def test_the_forms_defaults_follow_the_chosen_dataset(monkeypatch, tmp_path):
     demo = TrainConfig.for_data("demo")
     assert epochs() == demo.epochs != TrainConfig.for_data("x").epochs
     assert next(c for c in at.checkbox if c.label == "Augment").value == demo.augment_enabled
+
+
+def test_a_typed_dataset_sets_the_scheme_and_is_checked_before_queueing(monkeypatch, tmp_path, shared_data):
+    """The label scheme follows a typed dataset's own labels (CK+ here, a Relabel export's fer2024 likewise), and a
+    dataset without labelled training rows is refused before a job is queued."""
+    import numpy as np
+
+    from conftest import write_fer_csv
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("FER_DATA_ROOTS", f"{tmp_path}:{shared_data}")
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    at.selectbox(key="train_dataset").select("Other path…").run()
+    at.text_input(key="train_other_path").input(str(shared_data / "ckplus" / "ckplus.csv.gz")).run()
+    assert not at.exception and not at.error
+    assert next(s for s in at.selectbox if s.label == "Label scheme").value == "ckplus"
+    assert any("labels in ckplus" in c.value for c in at.caption)
+    tests_only = write_fer_csv(tmp_path / "tests_only.csv", np.zeros((7, 48, 48), np.uint8), np.arange(7),
+                               ["PublicTest"] * 7)
+    at.text_input(key="train_other_path").input(str(tests_only)).run()
+    assert next(s for s in at.selectbox if s.label == "Label scheme").value == "fer2013"
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Cannot start training" in e.value and "split 'Training'" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    assert JobStore().list() == []
 
 
 @pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`

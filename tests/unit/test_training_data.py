@@ -1,0 +1,54 @@
+"""What a training job gets from its dataset: a held-out validation share when the dataset has no validation split,
+and a refusal before queueing when the training split has no label in the chosen scheme."""
+import numpy as np
+import pytest
+
+from conftest import write_fer_csv
+from fer_core.data.loading import load_dataset
+from fer_core.errors import DataError
+from fer_core.training.config import TrainConfig
+from fer_core.training.data import check_trainable, prepare
+
+
+@pytest.fixture
+def training_only_csv(shared_data, tmp_path):
+    """300 real FER2013 Training faces and nothing else, as a Relabel export of Training rows or a CSV without a
+    Usage column gives them."""
+    fer = load_dataset(shared_data / "fer2013.csv.gz")
+    rows = np.flatnonzero(fer.splits == "Training")[:300]
+    return write_fer_csv(tmp_path / "training_only.csv", fer.images[rows], fer.labels[rows], ["Training"] * 300)
+
+
+def test_a_dataset_without_validation_rows_holds_out_a_seeded_stratified_share(training_only_csv):
+    cfg = TrainConfig(data=str(training_only_csv), seed=3)
+    data = prepare(cfg)
+    assert len(data.val.ids) == 30 and len(data.train.ids) == 270
+    assert not set(data.val.ids) & set(data.train.ids)  # never trained on
+    everything = np.concatenate([data.train.labels, data.val.labels])
+    share = np.bincount(data.val.labels, minlength=7) / np.maximum(np.bincount(everything, minlength=7), 1)
+    assert np.all(np.abs(share[np.bincount(everything, minlength=7) >= 10] - 0.1) < 0.06)  # stratified by class
+    assert any("held out for validation" in note for note in data.notes)
+    assert np.array_equal(prepare(cfg).val.ids, data.val.ids)  # the seed fixes it: resume and adjust see the same
+    assert not np.array_equal(prepare(TrainConfig(data=str(training_only_csv), seed=4)).val.ids, data.val.ids)
+
+
+def test_without_holdout_the_missing_validation_split_is_a_clear_error(training_only_csv):
+    with pytest.raises(DataError, match="no labelled images in validation split 'PublicTest'") as info:
+        prepare(TrainConfig(data=str(training_only_csv), val_holdout=0.0))
+    assert "val_holdout" in info.value.message
+
+
+def test_a_dataset_with_a_validation_split_keeps_it(tiny_csv):
+    data = prepare(TrainConfig(data=str(tiny_csv[0])))
+    assert len(data.val.ids) == 5 and len(data.train.ids) == 20
+    assert not any("held out" in note for note in data.notes)
+
+
+def test_no_training_rows_is_refused_before_queueing(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (12, 48, 48), np.uint8)
+    path = write_fer_csv(tmp_path / "tests_only.csv", images, np.arange(12) % 7, ["PublicTest"] * 12)
+    cfg = TrainConfig(data=str(path))
+    with pytest.raises(DataError, match="no labelled images in the 'fer2013' scheme in split 'Training'") as info:
+        check_trainable(cfg, load_dataset(path))
+    assert "splits: PublicTest" in info.value.message
+    check_trainable(TrainConfig(data=str(path), train_split="PublicTest"), load_dataset(path))  # fine there
