@@ -87,3 +87,19 @@ def test_no_streamlit_pages_directory_beside_the_entry_point():
     assert not (REPO / "pages").exists()
     assert (REPO / "app_pages").is_dir()
 
+
+
+def test_error_text_is_shown_as_typed_inside_markdown():
+    """A folder layout like <root>/<class>/*.jpg or a path with _ and $ must not turn into italics or maths."""
+    from fer_core.app.ui import plain
+    assert plain("<root>/<class>/*.jpg, my_file_$1.csv") == r"\<root\>/\<class\>/\*.jpg, my\_file\_\$1.csv"
+    assert plain("no special characters here") == "no special characters here"
+
+
+def test_the_no_face_tip_names_the_chosen_detectors_own_settings():
+    from types import SimpleNamespace
+
+    from fer_core.live.video import _detector_tip
+    assert "Min face score" in _detector_tip(SimpleNamespace(name="blazeface"))
+    assert "Min neighbours" not in _detector_tip(SimpleNamespace(name="blazeface"))
+    assert "Min neighbours" in _detector_tip(SimpleNamespace(name="haar"))
