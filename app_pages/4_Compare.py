@@ -61,10 +61,28 @@ exclude_leaks = st.sidebar.checkbox("Exclude test images that also occur in Trai
 normalise = st.sidebar.checkbox("Row-normalised confusion matrices", value=True)
 
 
-@st.cache_resource(show_spinner="Evaluating…", max_entries=32)
-def cached_eval(members: tuple, data, split, tta, exclude_leaks, ground_truth, _stamp):
-    return evaluate([str(by_id[m].path) for m in members], data=data, split=split, tta=tta, exclude_leaks=exclude_leaks,
-                    ground_truth=ground_truth)
+@st.cache_resource
+def evaluations() -> dict:
+    """Finished evaluations shared by every session, newest last (kept to 32; `evaluate` also caches on disk)."""
+    return {}
+
+
+def cached_eval(members: tuple, data, split, tta, exclude_leaks, ground_truth, stamp):
+    key = (members, data, split, tta, exclude_leaks, ground_truth, stamp)
+    done = evaluations()
+    if key not in done:
+        name = members[0] if len(members) == 1 else f"ensemble of {len(members)}"
+        bar = st.progress(0.0, text=f"Evaluating {name}…")
+        # the bar is also the way out: changing an option (or closing the tab) stops the script at its next update
+        ev = evaluate([str(by_id[m].path) for m in members], data=data, split=split, tta=tta,
+                      exclude_leaks=exclude_leaks, ground_truth=ground_truth,
+                      progress=lambda f: bar.progress(min(f, 1.0), text=f"Evaluating {name}… {f:.0%} (change any "
+                                                      "option to stop)"))
+        bar.empty()
+        done[key] = ev
+        for old in list(done)[:-32]:  # other sessions share the dict: no iteration while it may change
+            done.pop(old, None)
+    return done[key]
 
 
 data = None if data_choice.startswith("Each run") else sources[[s.label for s in sources].index(data_choice)].path

@@ -158,8 +158,9 @@ def _cache_key(records, version, split, tta, exclude_leaks, ground_truth="labels
 
 def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta: bool = False,
              exclude_leaks: bool = False, use_cache: bool = True, latency: bool = True,
-             ground_truth: str | None = None) -> Evaluation:
-    """Evaluate one run (or an ensemble: several runs whose probabilities are averaged)."""
+             ground_truth: str | None = None, progress=None) -> Evaluation:
+    """Evaluate one run (or an ensemble: several runs whose probabilities are averaged). `progress(fraction)` is
+    called as predictions are made (not on a cache hit)."""
     if isinstance(run_dirs, (str, Path)):
         run_dirs = [run_dirs]
     records = [Run.load(r).require_usable() for r in run_dirs]
@@ -187,9 +188,10 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
             return cached
     idx, y_true, unmapped, excluded = evaluation_rows(ds, split, scheme, exclude_leaks, records[0].train_split)
     probs_sum, params = None, 0
-    for r in records:
+    for k, r in enumerate(records):
         model = load_model(r)
-        p = predict_probs(model, ds.images[idx], tta)
+        step = None if progress is None else (lambda f, k=k: progress((k + f) / len(records)))
+        p = predict_probs(model, ds.images[idx], tta, progress=step)
         probs_sum = p if probs_sum is None else probs_sum + p
         params += int(model.count_params())
     lat = _ensemble_latency(records) if latency else {}

@@ -41,12 +41,24 @@ def tta_views(x: np.ndarray, mode: str):
     yield x[:, :, ::-1]
 
 
-def predict_probs(model, images: np.ndarray, tta: bool | str = False, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities, averaged over the test-time augmentation views of `tta` (see TTA_MODES)."""
+def predict_probs(model, images: np.ndarray, tta: bool | str = False, batch_size: int = 256,
+                  progress=None, chunk: int = 4096) -> np.ndarray:
+    """Class probabilities, averaged over the test-time augmentation views of `tta` (see TTA_MODES).
+    With `progress`, it is called with the fraction done after every `chunk` images of every view (the Compare page's
+    bar; an exception it raises, such as Streamlit stopping a script run, stops the work there)."""
     x = images[..., None].astype(np.float32)
-    views = [np.asarray(model.predict(np.ascontiguousarray(v), batch_size=batch_size, verbose=0))
-             for v in tta_views(x, tta_mode(tta))]
-    return np.mean(views, axis=0)
+    views = list(tta_views(x, tta_mode(tta)))  # numpy views of one padded array: no copies
+    step = chunk if progress is not None else max(len(x), 1)
+    out = []
+    for i, v in enumerate(views):
+        parts = []
+        for start in range(0, len(v), step):
+            parts.append(np.asarray(model.predict(np.ascontiguousarray(v[start:start + step]), batch_size=batch_size,
+                                                  verbose=0)))
+            if progress is not None:
+                progress((i + min(start + step, len(v)) / len(v)) / len(views))
+        out.append(np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32))
+    return np.mean(out, axis=0)
 
 
 def _faster(a, b, x, calls: int, margin: float = 0.95) -> bool:
