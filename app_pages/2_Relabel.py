@@ -28,7 +28,11 @@ annotator = signed_in_user()  # team mode: the login is the annotator, nobody la
 if annotator:
     st.sidebar.caption(f"Annotator: **{annotator}** (your login)")
 else:
-    annotator = st.sidebar.text_input("Your name (annotator)", key="annotator").strip()
+    if "annotator" not in st.session_state:  # a reload keeps the name: it rides in the page's address
+        st.session_state["annotator"] = str(st.query_params.get("annotator", ""))[:64]
+    annotator = st.sidebar.text_input("Your name (annotator)", key="annotator", max_chars=64).strip()
+    if annotator and st.query_params.get("annotator") != annotator:
+        st.query_params["annotator"] = annotator
 project_name = st.sidebar.text_input("Project", value="fer2024", key="project_name").strip() or "fer2024"
 state = st.session_state
 state.setdefault("session_id", uuid.uuid4().hex[:8])
@@ -122,6 +126,11 @@ def go(delta: int):
     state.pos = int(np.clip(state.pos + delta, 0, max(len(state.queue) - 1, 0)))
 
 
+def navigate(delta: int):
+    state.last_saved = None  # "Saved #n" described the image left behind
+    go(delta)
+
+
 def assign(label: int):
     row = int(state.queue[state.pos])
     try:
@@ -187,10 +196,10 @@ if view == "Label":
             cols[j % 5].button(name, key=f"lab_{j}", shortcut=KEYS[j], on_click=assign, args=(j,),
                                type="primary" if mine == j else "secondary", use_container_width=True)
         n1, n2, n3, n4 = st.columns(4)
-        n1.button("← Back", key="nav_back", shortcut="Left", on_click=go, args=(-1,), use_container_width=True)
-        n2.button("Skip", key="nav_skip", shortcut="S", on_click=go, args=(1,), use_container_width=True)
+        n1.button("← Back", key="nav_back", shortcut="Left", on_click=navigate, args=(-1,), use_container_width=True)
+        n2.button("Skip", key="nav_skip", shortcut="S", on_click=navigate, args=(1,), use_container_width=True)
         n3.button("Undo", key="nav_undo", shortcut="U", on_click=undo, use_container_width=True)
-        n4.button("Forward →", key="nav_fwd", shortcut="Right", on_click=go, args=(1,), use_container_width=True)
+        n4.button("Forward →", key="nav_fwd", shortcut="Right", on_click=navigate, args=(1,), use_container_width=True)
         st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward. Each label is committed "
                    "to the project database before it is shown as saved.")
 
@@ -239,7 +248,11 @@ if view == "Export / import":
     path = st.text_input("Import a previous export (CSV path)", key="import_path")
     if st.button("Import", key="import_btn") and path:
         try:
-            st.success(f"Imported {project.import_export(readable_path(path)):,} labels.")
+            added = project.import_export(readable_path(path))
+            if added:
+                st.success(f"Imported {added:,} new or changed labels.")
+            else:
+                st.info("Nothing new: every label in this export is already in the project (imported before).")
         except FerStudioError as exc:
             show_error(exc)
         except StoreError as exc:

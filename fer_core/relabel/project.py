@@ -215,14 +215,10 @@ def labels_per_hour(times: list[float], idle_gap_s: float = 300) -> float | None
     are at least MIN_RATE_LABELS labels over MIN_RATE_SECONDS of active time."""
     if len(times) < MIN_RATE_LABELS:
         return None
-    gaps = np.diff(np.asarray(times))
-    if float(np.clip(gaps, 0, idle_gap_s).sum()) < MIN_RATE_SECONDS:
+    active = float(np.clip(np.diff(np.asarray(times)), 0, idle_gap_s).sum())
+    if active < MIN_RATE_SECONDS:
         return None
-    if len(times) < 2:
-        return 0.0
-    gaps = np.diff(np.asarray(times))
-    active = float(np.clip(gaps, 0, idle_gap_s).sum())
-    return 3600.0 * (len(times) - 1) / active if active > 0 else 0.0
+    return 3600.0 * (len(times) - 1) / active
 
 
 def fleiss_kappa(ratings: list[list[int]], n_classes: int) -> float:

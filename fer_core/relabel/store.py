@@ -98,13 +98,19 @@ class LabelStore:
             return image_id
 
     def import_labels(self, labels: dict, annotator: str) -> int:
+        """Record `labels` as `annotator`'s; labels it already has are skipped (importing twice adds nothing).
+        Returns how many were new or changed."""
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
+            have = {i: lab for i, lab in con.execute(
+                "SELECT e.image_id, e.label FROM events e JOIN (SELECT image_id, MAX(id) AS mid FROM events "
+                "WHERE annotator = ? GROUP BY image_id) m ON e.id = m.mid", (annotator,))}
             now = time.time()
+            rows = [(str(i), annotator, int(lab), now) for i, lab in labels.items() if have.get(str(i)) != int(lab)]
             con.executemany("INSERT INTO events(image_id, annotator, label, action, created) VALUES (?, ?, ?, 'import', ?)",
-                            [(str(i), annotator, int(lab), now) for i, lab in labels.items()])
+                            rows)
             con.execute("COMMIT")
-            return len(labels)
+            return len(rows)
 
     def set_meta(self, key: str, value: str) -> None:
         with self._connect() as con:

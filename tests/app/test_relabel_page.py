@@ -70,3 +70,18 @@ def test_model_prediction_and_ranking_queue(monkeypatch, tmp_path, two_runs):
     at.sidebar.selectbox(key="q_rank").select(f"run: {run_id}").run()
     assert not at.exception
     assert any("flagged as likely label errors" in c.value for c in at.sidebar.caption)
+
+
+def test_the_annotator_name_survives_a_reload_and_navigation_clears_the_saved_line(monkeypatch, tmp_path):
+    at = start(monkeypatch, tmp_path, name="carol")
+    assert at.query_params["annotator"] == "carol"  # kept in the page's address
+    button(at, "lab_2").click().run()
+    assert any("Saved #" in c.value for c in at.caption)
+    button(at, "nav_skip").click().run()
+    assert not any("Saved #" in c.value for c in at.caption)  # it described the image left behind
+    reloaded = AppTest.from_file(RELABEL, default_timeout=120)  # a reload: a new session, the same address
+    reloaded.query_params["annotator"] = "carol"
+    reloaded.run()
+    assert not reloaded.exception
+    assert reloaded.sidebar.text_input(key="annotator").value == "carol"
+    assert not any("Type your name" in i.value for i in reloaded.info)

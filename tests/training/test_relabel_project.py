@@ -58,6 +58,7 @@ def test_export_is_a_dataset_the_trainer_uses_and_it_imports_back(project, tmp_p
                             test_split="PrivateTest"), out_root=tmp_path / "runs")
     assert (run / "model.keras").exists()
     assert project.import_export(csv) == 50
+    assert project.import_export(csv) == 0  # importing the same export again adds nothing
     assert project.store.labels_of(f"import:{csv.name}")[str(ds.ids[3])] == 3
 
 
