@@ -198,7 +198,7 @@ def jobs_panel():
         st.error(f"Job failed: {job.get('error', 'unknown error')}")
         st.code(job.get("log_tail") or store.log_tail(job["id"]), language="text")
     if job.get("run_id"):
-        st.success(f"Saved run: `models/{job['run_id']}` ({status})")
+        st.success(f"Saved run: `{models_dir() / job['run_id']}` ({status})")  # FER_MODELS_DIR may be elsewhere
         link_to_page("app_pages/4_Compare.py", "Open in Compare", "📈")
     with st.expander("Log"):
         st.code(store.log_tail(job["id"], 200) or "(empty)", language="text")

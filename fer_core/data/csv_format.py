@@ -5,6 +5,7 @@ problem is reported with the file, the data row and the fix.
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import os
@@ -146,6 +147,8 @@ def parse_fer_csv_bytes(data: bytes, path: Path, n_classes: int, default_usage: 
     pixel_fields: list[bytes] = []
     for row, line in enumerate(lines):
         parts = line.rstrip(b"\r").split(b",")
+        if len(parts) != n_cols and b'"' in line:  # a quoted field with a comma inside: the slow, exact reader
+            parts = [f.encode() for f in next(csv.reader([line.rstrip(b"\r").decode("utf-8", "replace")]))]
         if len(parts) != n_cols:
             raise DataError(f"{len(parts)} fields, expected {n_cols} ({','.join(columns)})", path=str(path),
                             row=row, fix="check for a missing or extra comma on that line")

@@ -81,3 +81,20 @@ def test_wrong_header_empty_missing_and_corrupt_files(tmp_path):
     corrupt.write_bytes(gzip.compress(b"emotion,pixels,Usage\n" * 100)[:40])
     with pytest.raises(DataError, match="cannot read"):
         load_fer_csv(corrupt, use_cache=False)
+
+
+def test_a_quoted_field_with_a_comma_is_read_as_one_field(tmp_path):
+    images = make_images(2)
+    pixels = [" ".join(map(str, im.ravel())) for im in images]
+    path = tmp_path / "quoted.csv"
+    path.write_text("emotion,pixels,Usage,note\n"
+                    f'3,{pixels[0]},Training,"seen, then relabelled"\n4,{pixels[1]},PublicTest,plain\n')
+    parsed = load_fer_csv(path, use_cache=False)
+    assert parsed.labels.tolist() == [3, 4] and np.array_equal(parsed.images, images)
+
+
+def test_a_csv_that_is_not_fer_says_what_is_in_the_pixels_field(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text('row,Usage,emotion,pixels,caveat\n17,Training,2,exact,"taken, as is"\n')
+    with pytest.raises(DataError, match="non-integer character 'e' in the pixels field"):
+        load_fer_csv(path, use_cache=False)
