@@ -15,7 +15,7 @@ from fer_core.errors import StoreError
 from fer_core.runs.store import usable_runs
 from fer_core.data.schemes import UNMAPPED
 from fer_core.training.config import TrainConfig
-from fer_core.app.ui import broken_runs_notice, cached_quality, dataset_picker, demo_banner, plain, show_error
+from fer_core.app.ui import broken_runs_notice, cached_quality, dataset_picker, demo_banner, show_error
 from fer_core.user_paths import readable_path, writable_folder
 from fer_core.app.auth import signed_in_user
 
@@ -47,7 +47,7 @@ def open_project(name: str, version: str, folder: str, _ds) -> RelabelProject:
 try:
     project = open_project(project_name, ds.version, str(projects_dir()), ds)
 except FerStudioError as exc:
-    st.error(f"**Cannot open the project.** {plain(str(exc))}")
+    show_error(exc, "Cannot open the project.")
     st.stop()
 demo_banner(ds)
 if project.version_mismatch:

@@ -74,11 +74,11 @@ def require_login() -> str | None:
     import streamlit as st
     import streamlit_authenticator as stauth
 
-    from fer_core.app.ui import plain
+    from fer_core.app.ui import show_error
     try:
         config = load_auth(path)
     except ConfigError as exc:
-        st.error(f"**Team mode is misconfigured.** {plain(exc.message)}")
+        show_error(exc, "Team mode is misconfigured.")
         st.stop()
     authenticator = stauth.Authenticate(config["credentials"], config["cookie"]["name"], config["cookie"]["key"],
                                         float(config["cookie"].get("expiry_days", 1)), auto_hash=False)

@@ -125,9 +125,8 @@ def model_card(run) -> None:
     versus = card.get("versus")
     if versus:
         # accuracies are stored as fractions; show them as the metrics above show them
-        rows = [{k: v.replace("`", "") if isinstance(v, str) else v for k, v in row.items()} for row in versus]
         st.dataframe([{**row, "PrivateTest": percent(row["PrivateTest"])} if isinstance(row.get("PrivateTest"), float)
-                      else row for row in rows], hide_index=True)  # a table shows no markdown: no backticks
+                      else row for row in versus], hide_index=True)
 
 
 def demo_banner(ds) -> None:

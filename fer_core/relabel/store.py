@@ -102,9 +102,7 @@ class LabelStore:
         Returns how many were new or changed."""
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
-            have = {i: lab for i, lab in con.execute(
-                "SELECT e.image_id, e.label FROM events e JOIN (SELECT image_id, MAX(id) AS mid FROM events "
-                "WHERE annotator = ? GROUP BY image_id) m ON e.id = m.mid", (annotator,))}
+            have = {i: lab for (i, _), lab in _current(con, annotator).items()}  # inside this transaction
             now = time.time()
             rows = [(str(i), annotator, int(lab), now) for i, lab in labels.items() if have.get(str(i)) != int(lab)]
             con.executemany("INSERT INTO events(image_id, annotator, label, action, created) VALUES (?, ?, ?, 'import', ?)",
@@ -125,15 +123,8 @@ class LabelStore:
 
     def current(self, annotator: str | None = None) -> dict:
         """{(image_id, annotator): label} for every pair whose newest event has a label."""
-        sql = ("SELECT e.image_id, e.annotator, e.label FROM events e JOIN "
-               "(SELECT image_id, annotator, MAX(id) AS mid FROM events GROUP BY image_id, annotator) m ON e.id = m.mid "
-               "WHERE e.label IS NOT NULL")
-        args: tuple = ()
-        if annotator is not None:
-            sql += " AND e.annotator = ?"
-            args = (annotator,)
         with self._connect() as con:
-            return {(i, a): lab for i, a, lab in con.execute(sql, args)}
+            return _current(con, annotator)
 
     def labels_of(self, annotator: str) -> dict:
         return {i: lab for (i, _), lab in self.current(annotator).items()}
@@ -156,3 +147,15 @@ class LabelStore:
         with self._connect() as con:
             return [r[0] for r in con.execute("SELECT created FROM events WHERE annotator=? AND action='label' "
                                               "ORDER BY id", (annotator,))]
+
+
+def _current(con, annotator: str | None) -> dict:
+    """{(image_id, annotator): label} for every pair whose newest event has a label, on an open connection."""
+    sql = ("SELECT e.image_id, e.annotator, e.label FROM events e JOIN "
+           "(SELECT image_id, annotator, MAX(id) AS mid FROM events GROUP BY image_id, annotator) m ON e.id = m.mid "
+           "WHERE e.label IS NOT NULL")
+    args: tuple = ()
+    if annotator is not None:
+        sql += " AND e.annotator = ?"
+        args = (annotator,)
+    return {(i, a): lab for i, a, lab in con.execute(sql, args)}
