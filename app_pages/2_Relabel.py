@@ -1,3 +1,4 @@
+import html
 import uuid
 
 import numpy as np
@@ -11,8 +12,12 @@ from fer_core.jobs.store import JobStore
 from fer_core.models import ARCHITECTURES
 from fer_core.relabel.oof import list_oof, load_oof, oof_data_version
 from fer_core.relabel.project import KEYS, QueueFilter, RelabelProject, projects_dir
+from fer_core.relabel.review import PAGE_SIZES, ReviewSession
+from fer_core.relabel.suggest import NONE, Thresholds
+from fer_core.app.review_grid import png_b64, review_grid
+from fer_core.app.suggestions import suggestions_for
 from fer_core.errors import StoreError
-from fer_core.runs.store import usable_runs
+from fer_core.runs.store import default_run, usable_runs
 from fer_core.data.schemes import UNMAPPED
 from fer_core.training.config import TrainConfig
 from fer_core.app.ui import broken_runs_notice, cached_quality, dataset_picker, demo_banner, show_error
@@ -68,6 +73,11 @@ with st.sidebar.expander("Queue", expanded=True):
                             help="Out-of-fold probabilities (computed below) are the honest choice; a run's own "
                                  "predictions on its training images are optimistic.")
     predict_run = st.selectbox("Show a model's prediction", ["(none)"] + list(runs), key="q_predict")
+    order = st.selectbox("Order", ["smart", "dataset"], key="q_order",
+                         format_func={"smart": "Smart: disagreements and unsure first", "dataset": "Dataset order"}.get,
+                     help="Smart: your grid exceptions first, then images where the FERPlus votes and the model "
+                          "disagree, then the least certain; images a grid page can settle come last. A ranking by "
+                          "likely label error, when chosen above, takes precedence.")
     with st.expander("Compute out-of-fold probabilities"):
         oof_arch = st.selectbox("Architecture", list(ARCHITECTURES), index=list(ARCHITECTURES).index("cnn004"),
                                 key="oof_arch")
@@ -77,6 +87,22 @@ with st.sidebar.expander("Queue", expanded=True):
             job = JobStore().submit(TrainConfig(architecture=oof_arch, data=ds.source, epochs=int(oof_epochs),
                                                 run_name="oof"), oof_folds=int(oof_folds))
             st.success(f"Queued {job}; follow it on the Train page. The ranking appears here when it is done.")
+
+with st.sidebar.expander("Suggestions", expanded=False):
+    default = default_run()
+    model_options = ["(none)"] + [f"out-of-fold: {f.stem}" for f in oofs] + list(runs)
+    model_index = model_options.index(default.id) if default is not None and default.id in runs else 0
+    suggest_from = st.selectbox("Model", model_options, index=model_index, key="s_model",
+                                help="Its probabilities suggest a label for every image (computed once in the "
+                                     "background and cached); FERPlus votes are used when attached.")
+    min_share = st.slider("Grid: votes for the top class at least", 0.3, 1.0, Thresholds.min_votes_share, 0.05,
+                          key="s_share", disabled=ds.votes is None,
+                          help="An image is offered on a grid page when this share of its FERPlus votes names one class.")
+    need_agree = st.checkbox("Grid: only where the model agrees with the votes", Thresholds.require_agreement,
+                             key="s_agree", disabled=ds.votes is None)
+    min_prob = st.slider("Grid without votes: model probability at least", 0.3, 1.0, Thresholds.min_model_prob, 0.05,
+                         key="s_prob")
+    page_size = st.select_slider("Grid page size", PAGE_SIZES, value=48, key="s_page")
 
 if not annotator:
     st.info("Type your name in the sidebar to start labelling. Labels are kept per annotator, with full history.")
@@ -113,10 +139,35 @@ elif rank_run.startswith("run: "):
     st.sidebar.caption(f"{n_flagged:,} images flagged as likely label errors (listed first). Predictions on the run's "
                        "own training images are optimistic; out-of-fold probabilities are better.")
 
-signature = (project.name, ds.version, annotator, tuple(classes), split, unlabelled, disagree, dup_leaks, rank_run)
+suggestions, pending = suggestions_for(ds, project.target.name, suggest_from, runs, oofs)
+review_key = (project.name, ds.version, annotator)
+if state.get("review_key") != review_key:
+    state.review_key, state.review = review_key, ReviewSession(project, annotator, state.session_id, suggestions)
+    state.grid_version = 0
+review: ReviewSession = state.review
+review.suggestions = suggestions
+review.thresholds = Thresholds(min_share, need_agree, min_prob)
+quality = cached_quality(ds.source, ds.version, ds) if dup_leaks else None
+scope_sig = (ds.version, tuple(classes), split, disagree, dup_leaks)
+if state.get("scope_sig") != scope_sig:
+    scope = np.zeros(len(ds), bool)
+    scope[project.queue(QueueFilter(tuple(classes), split, False, disagree, dup_leaks), annotator, quality)] = True
+    review.scope, state.scope_sig = scope, scope_sig
+if pending:
+    st.caption(f"Model suggestions from {suggest_from[:40]} are being computed in the background; "
+               "the votes are used until they are ready.")
+
+    @st.fragment(run_every=2)
+    def _wait_for_suggestions():
+        if suggestions_for(ds, project.target.name, suggest_from, runs, oofs)[1] is False:
+            st.rerun(scope="app")
+    _wait_for_suggestions()
+
+signature = (project.name, ds.version, annotator, tuple(classes), split, unlabelled, disagree, dup_leaks, rank_run,
+             order, suggestions.sources, review.thresholds, state.grid_version)
 if state.get("queue_sig") != signature:
-    quality = cached_quality(ds.source, ds.version, ds) if dup_leaks else None
-    state.queue = project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, ranking),
+    order_rows = review.smart_order() if ranking is None and order == "smart" else ranking
+    state.queue = project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, order_rows),
                                 annotator, quality)
     state.queue_sig, state.pos = signature, 0
 queue, pos = state.queue, state.pos
@@ -129,6 +180,14 @@ def go(delta: int):
 def navigate(delta: int):
     state.last_saved = None  # "Saved #n" described the image left behind
     go(delta)
+
+
+def skip():
+    try:
+        review.skip(int(state.queue[state.pos]))  # settled as skipped: the smart order puts it last next time
+    except StoreError as exc:
+        state.store_error = str(exc)
+    navigate(1)
 
 
 def assign(label: int):
@@ -144,17 +203,41 @@ def assign(label: int):
 
 def undo():
     try:
-        row = project.undo(annotator, state.session_id)
+        rows = review.undo()
     except StoreError as exc:
         state.store_error = str(exc)
         return
-    if row is None:
-        state.last_saved = "Nothing to undo in this browser tab (labels from other tabs, or changed since, stay)."
+    if not rows:
+        state.last_saved = state.grid_msg = ("Nothing to undo in this browser tab (labels from other tabs, or "
+                                             "changed since, stay).")
         return
-    hits = np.flatnonzero(state.queue == row)
+    if len(rows) > 1:  # a grid page: its images are open again, on the grid
+        state.grid_version += 1
+        state.last_saved = state.grid_msg = f"Undid a grid page: {len(rows)} labels removed."
+        return
+    hits = np.flatnonzero(state.queue == rows[0])
     if len(hits):
         state.pos = int(hits[0])
-    state.last_saved = f"Undid the last label of #{ds.ids[row]}"
+    state.last_saved = state.grid_msg = f"Undid the last label of #{ds.ids[rows[0]]}"
+
+
+def accept_grid():
+    value = (state.get("review_grid") or {}).get("accept") or {}
+    page = state.get("grid_page")
+    if page is None or value.get("token") != page.token:
+        state.grid_msg = "That page had changed (another tab or an undo); nothing was saved. Look again and accept."
+        return
+    try:
+        done = review.accept(page, value.get("exceptions") or [])
+    except StoreError as exc:
+        state.store_error = str(exc)
+        return
+    state.grid_version += 1
+    name = project.target.classes[page.label]
+    state.grid_msg = (f"Saved {done.written} labels as **{name}**"
+                      + (f"; {done.kept} you had labelled before were left as they were" if done.kept else "")
+                      + (f"; {done.exceptions} exceptions wait in the Label view" if done.exceptions else "")
+                      + ". U undoes this page.")
 
 
 if state.get("store_error"):
@@ -162,7 +245,7 @@ if state.get("store_error"):
 
 # One view at a time (not tabs): tabs render every tab's widgets, so the label keys would stay live on the
 # other tabs and label an image the user cannot see.
-view = st.radio("View", ["Label", "Progress", "Agreement", "Export / import"], horizontal=True,
+view = st.radio("View", ["Label", "Grid", "Progress", "Agreement", "Export / import"], horizontal=True,
                 key="relabel_view", label_visibility="collapsed")
 
 if view == "Label":
@@ -197,11 +280,46 @@ if view == "Label":
                                type="primary" if mine == j else "secondary", use_container_width=True)
         n1, n2, n3, n4 = st.columns(4)
         n1.button("← Back", key="nav_back", shortcut="Left", on_click=navigate, args=(-1,), use_container_width=True)
-        n2.button("Skip", key="nav_skip", shortcut="S", on_click=navigate, args=(1,), use_container_width=True)
+        n2.button("Skip", key="nav_skip", shortcut="S", on_click=skip, use_container_width=True)
         n3.button("Undo", key="nav_undo", shortcut="U", on_click=undo, use_container_width=True)
         n4.button("Forward →", key="nav_fwd", shortcut="Right", on_click=navigate, args=(1,), use_container_width=True)
         st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward. Each label is committed "
                    "to the project database before it is shown as saved.")
+
+if view == "Grid":
+    counts = review.grid_counts()
+    if state.get("grid_msg"):
+        st.caption(state.pop("grid_msg"))
+    if not counts:
+        st.info("No open image has a suggestion strong enough for a grid page with these filters and thresholds "
+                "(sidebar: Suggestions). The Label view takes the rest one at a time.")
+        st.button("Undo last step", key="grid_undo", shortcut="U", on_click=undo)
+    else:
+        names = project.target.classes
+        top, info = st.columns([1, 2])
+        label = top.selectbox("Suggested class", list(counts), key="grid_class",
+                              format_func=lambda k: f"{names[k]} ({counts[k]:,} open)")
+        page = review.grid_page(label, page_size)
+        state.grid_page = page
+        s = suggestions
+        tiles = []
+        for r in page.rows.tolist():
+            strength = (f"votes {s.votes_share[r]:.0%}" if s.votes_label[r] != NONE else f"model {s.model_prob[r]:.0%}")
+            other = s.model_label[r]
+            tiles.append({"row": r, "id": html.escape(str(ds.ids[r])), "png": png_b64(ds.images[r]),
+                          "suggested": html.escape(names[page.label]), "strength": strength,
+                          "badge": html.escape(f"model: {names[other]}") if other not in (NONE, page.label) else ""})
+        info.caption(f"{len(page)} faces suggested as **{names[page.label]}** ({' + '.join(s.sources)}), most certain "
+                     "first. Mark the exceptions (click, or arrows + Space/X), then Enter accepts the rest; the "
+                     "exceptions go to the Label view. U undoes the last page. A face you already labelled is "
+                     "never overwritten.")
+        review_grid("review_grid", page.token, html.escape(names[page.label]), tiles, cols=8, tile_px=128,
+                    on_accept=accept_grid)
+        b1, b2 = st.columns(2)
+        b1.button("Undo last page (U)", key="grid_undo", shortcut="U", on_click=undo, use_container_width=True)
+        waiting = len(review.exceptions)
+        b2.button(f"Review the {waiting} exceptions one at a time", key="grid_to_label", disabled=not waiting,
+                  on_click=lambda: state.update(relabel_view="Label"), use_container_width=True)
 
 if view == "Progress":
     p = project.progress(annotator, queue)
@@ -213,6 +331,19 @@ if view == "Progress":
     c4.metric("Your labels per hour", "—" if rate is None else f"{rate:.0f}",
               help=None if rate is not None else "Shown after 20 labels and 2 minutes of labelling.")
     st.progress(p["queue_labelled"] / max(p["queue_total"], 1))
+    routes = review.routes()
+    st.markdown(f"**How the {routes['in_scope']:,} images in scope were settled by you**")
+    r1, r2, r3, r4, r5 = st.columns(5)
+    r1.metric("Grid-accepted", f"{routes['grid']:,}")
+    r2.metric("One by one", f"{routes['single']:,}")
+    r3.metric("Skipped", f"{routes['skipped']:,}")
+    r4.metric("Imported", f"{routes['import']:,}")
+    r5.metric("Still open", f"{routes['open']:,}", help=f"{routes['exceptions_waiting']:,} are grid exceptions "
+              "waiting in the Label view")
+    if routes["left_by_suggestion"]:
+        st.dataframe([{"suggested": k, "open": v["open"], "a grid page can take": v["grid"]}
+                      for k, v in sorted(routes["left_by_suggestion"].items(), key=lambda kv: -kv[1]["open"])],
+                     hide_index=True)
     if p["per_class"]:
         st.plotly_chart(bar_figure(p["per_class"], p["per_class"].values(), "new label", "images"), key="per_class")
     tm = project.transition_matrix()

@@ -96,9 +96,9 @@ class RelabelProject:
     def label(self, row: int, annotator: str, label: int, session: str | None = None) -> None:
         self.store.set_label(self.ds.ids[row], annotator, label, session)
 
-    def undo(self, annotator: str, session: str | None = None) -> int | None:
-        image_id = self.store.undo(annotator, session)
-        return None if image_id is None else self.row_of.get(image_id)
+    def undo(self, annotator: str, session: str | None = None) -> list[int]:
+        """Undo the latest step of `session` (a label, or a whole grid page); the rows it reverted."""
+        return [self.row_of[i] for i in self.store.undo(annotator, session) if i in self.row_of]
 
     def label_for(self, row: int, annotator: str) -> int | None:
         return self.store.labels_of(annotator).get(str(self.ds.ids[row]))

@@ -35,6 +35,7 @@ def test_label_undo_and_reload(monkeypatch, tmp_path):
     assert sorted(labels.values()) == [3, 3, 7, 9]
     # a new browser session (fresh AppTest) sees the same saved labels and skips them in its queue
     again = start(monkeypatch, tmp_path)
+    again.sidebar.selectbox(key="q_order").select("dataset").run()  # the smart order would follow the suggestions
     ds = load_dataset("demo")
     assert again.get("image")[0].proto.imgs[0].caption.startswith(f"#{ds.ids[4]}")
     again.radio(key="relabel_view").set_value("Progress").run()

@@ -19,12 +19,12 @@ def test_labels_history_and_undo(tmp_path):
     s.set_label("2", "ann", 4)
     s.set_label("1", "ann", 5)  # relabel keeps history
     assert s.labels_of("ann") == {"1": 5, "2": 4}
-    assert s.undo("ann") == "1"  # reverts the latest change: image 1 back to 3
+    assert s.undo("ann") == ["1"]  # reverts the latest change: image 1 back to 3
     assert s.labels_of("ann") == {"1": 3, "2": 4}
-    assert s.undo("ann") == "2"
+    assert s.undo("ann") == ["2"]
     assert s.labels_of("ann") == {"1": 3}
     assert [e["action"] for e in s.history("1")] == ["label", "label", "undo"]
-    assert s.undo("nobody") is None
+    assert s.undo("nobody") == []
 
 
 def _writer(path, annotator, n):
@@ -103,11 +103,108 @@ def test_undo_is_per_browser_session_and_never_overwrites_a_newer_label(tmp_path
     s = LabelStore(tmp_path / "p.sqlite")
     s.set_label("1", "ann", 3, session="tab-a")
     s.set_label("2", "ann", 4, session="tab-b")  # the same annotator name in another browser tab
-    assert s.undo("ann", session="tab-a") == "1"  # tab A undoes its own label, not tab B's newer one
+    assert s.undo("ann", session="tab-a") == ["1"]  # tab A undoes its own label, not tab B's newer one
     assert s.labels_of("ann") == {"2": 4}
-    assert s.undo("ann", session="tab-a") is None  # nothing more of tab A's
+    assert s.undo("ann", session="tab-a") == []  # nothing more of tab A's
     s.set_label("5", "ann", 1, session="tab-a")
     s.set_label("5", "ann", 2, session="tab-b")  # tab B relabels the same image afterwards
-    assert s.undo("ann", session="tab-a") is None  # undoing A's label would wipe B's: left alone
+    assert s.undo("ann", session="tab-a") == []  # undoing A's label would wipe B's: left alone
     assert s.labels_of("ann") == {"2": 4, "5": 2}
-    assert s.undo("ann", session="tab-b") == "5" and s.labels_of("ann") == {"2": 4, "5": 1}
+    assert s.undo("ann", session="tab-b") == ["5"] and s.labels_of("ann") == {"2": 4, "5": 1}
+
+
+# ---- grid pages: one batch, one undo step, the same guarantees ----
+
+def test_a_grid_page_is_one_undo_step_and_never_overwrites_a_label(tmp_path):
+    s = LabelStore(tmp_path / "g.sqlite")
+    s.set_label("3", "ann", 7, session="tab")  # labelled one by one before the page
+    batch, written = s.set_labels({str(i): 2 for i in range(1, 6)}, "ann", session="tab")
+    assert written == ["1", "2", "4", "5"] and s.labels_of("ann")["3"] == 7
+    assert s.sources_of("ann") == {"1": "grid", "2": "grid", "3": "single", "4": "grid", "5": "grid"}
+    assert {e["batch"] for e in s.history() if e["source"] == "grid"} == {batch}
+    assert sorted(s.undo("ann", session="tab")) == ["1", "2", "4", "5"]  # the whole page, in one step
+    assert s.labels_of("ann") == {"3": 7}
+    assert s.undo("ann", session="tab") == ["3"]
+
+
+def test_undoing_a_grid_page_keeps_a_label_changed_since_in_another_tab(tmp_path):
+    s = LabelStore(tmp_path / "g.sqlite")
+    s.set_labels({"1": 2, "2": 2, "3": 2}, "ann", session="tab-a")
+    s.set_label("2", "ann", 5, session="tab-b")  # tab B corrects one face of A's page
+    assert sorted(s.undo("ann", session="tab-a")) == ["1", "3"]
+    assert s.labels_of("ann") == {"2": 5}
+
+
+def test_skips_are_not_labels_and_a_label_clears_them(tmp_path):
+    s = LabelStore(tmp_path / "g.sqlite")
+    s.set_label("1", "ann", 4)
+    s.skip("1", "ann")
+    s.skip("2", "ann")
+    assert s.labels_of("ann") == {"1": 4} and s.skipped("ann") == {"1", "2"}
+    s.set_labels({"2": 3}, "ann")
+    assert s.skipped("ann") == {"1"}
+
+
+def test_a_project_from_before_grid_review_opens_with_its_labels(tmp_path):
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, image_id TEXT NOT NULL, "
+                      "annotator TEXT NOT NULL, label INTEGER, action TEXT NOT NULL, undoes INTEGER, created REAL NOT NULL, "
+                      "session TEXT); INSERT INTO events(image_id, annotator, label, action, created) "
+                      "VALUES ('7', 'ann', 3, 'label', 0);")
+    con.commit()
+    con.close()
+    s = LabelStore(path)
+    assert s.labels_of("ann") == {"7": 3} and s.sources_of("ann") == {"7": "single"}
+    s.set_labels({"8": 1}, "ann")
+    assert s.labels_of("ann") == {"7": 3, "8": 1}
+
+
+def _grid_writer(path, annotator, pages):
+    s = LabelStore(path)
+    for p in range(pages):  # overlapping pages: each image is offered on two pages
+        s.set_labels({str(i): p % 10 for i in range(p * 24, p * 24 + 48)}, annotator, session=annotator)
+
+
+def test_two_annotators_accepting_grid_pages_at_once_lose_and_overwrite_nothing(tmp_path):
+    path = tmp_path / "c.sqlite"
+    LabelStore(path)
+    procs = [mp.get_context("spawn").Process(target=_grid_writer, args=(path, a, 30)) for a in ("alice", "bob")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    s = LabelStore(path)
+    for a in ("alice", "bob"):
+        labels = s.labels_of(a)
+        assert len(labels) == 30 * 24 + 24
+        # the first page to offer an image gave its label; the later page left it alone
+        assert all(labels[str(i)] == max(i // 24 - 1, 0) % 10 for i in range(len(labels)))
+
+
+GRID_KILL_SCRIPT = """
+import sys
+from fer_core.relabel.store import LabelStore
+s = LabelStore(sys.argv[1])
+p = 0
+while True:
+    _, written = s.set_labels({str(p * 48 + i): p % 10 for i in range(48)}, "k")
+    print(p, flush=True)  # printed only after the page's commit returned: "Saved 48 labels"
+    p += 1
+"""
+
+
+def test_kill_9_loses_no_grid_page_shown_as_saved(tmp_path):
+    path = tmp_path / "k.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", GRID_KILL_SCRIPT, str(path)], cwd=REPO, stdout=subprocess.PIPE,
+                            text=True)
+    saved = []
+    deadline = time.time() + 60
+    while len(saved) < 40 and time.time() < deadline:
+        saved.append(int(proc.stdout.readline()))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    labels = LabelStore(path).labels_of("k")
+    assert len(saved) >= 40
+    assert all(labels.get(str(p * 48 + i)) == p % 10 for p in saved for i in range(48)), "a saved page was lost"
+    assert len(labels) % 48 == 0, "a page was saved in part"
