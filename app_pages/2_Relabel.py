@@ -100,7 +100,7 @@ with st.sidebar.expander("Suggestions", expanded=False):
                           help="An image is offered on a grid page when this share of its FERPlus votes names one class.")
     need_agree = st.checkbox("Grid: only where the model agrees with the votes", Thresholds.require_agreement,
                              key="s_agree", disabled=ds.votes is None)
-    min_prob = st.slider("Grid without votes: model probability at least", 0.3, 1.0, Thresholds.min_model_prob, 0.05,
+    min_prob = st.slider("Grid without votes: model probability at least", 0.1, 1.0, Thresholds.min_model_prob, 0.05,
                          key="s_prob")
     page_size = st.select_slider("Grid page size", PAGE_SIZES, value=48, key="s_page")
 
@@ -195,6 +195,8 @@ def assign(label: int):
     try:
         project.label(row, annotator, label, state.session_id)  # committed before we say "saved"
         state.last_saved = f"Saved #{ds.ids[row]} as **{project.target.classes[label]}**"
+        if state.pos >= len(state.queue) - 1:
+            state.queue_sig = None  # the end of the queue: look again (labelled images leave an unlabelled queue)
         go(1)
     except StoreError as exc:
         state.last_saved = None

@@ -16,6 +16,8 @@ def start(monkeypatch, tmp_path, name="alice"):
     assert any("Type your name" in i.value for i in at.info)
     at.sidebar.text_input(key="annotator").input(name).run()
     assert not at.exception
+    # dataset order: the smart order follows model suggestions that arrive from a background thread
+    at.sidebar.selectbox(key="q_order").select("dataset").run()
     return at
 
 
@@ -35,7 +37,6 @@ def test_label_undo_and_reload(monkeypatch, tmp_path):
     assert sorted(labels.values()) == [3, 3, 7, 9]
     # a new browser session (fresh AppTest) sees the same saved labels and skips them in its queue
     again = start(monkeypatch, tmp_path)
-    again.sidebar.selectbox(key="q_order").select("dataset").run()  # the smart order would follow the suggestions
     ds = load_dataset("demo")
     assert again.get("image")[0].proto.imgs[0].caption.startswith(f"#{ds.ids[4]}")
     again.radio(key="relabel_view").set_value("Progress").run()
@@ -86,3 +87,25 @@ def test_the_annotator_name_survives_a_reload_and_navigation_clears_the_saved_li
     assert not reloaded.exception
     assert reloaded.sidebar.text_input(key="annotator").value == "carol"
     assert not any("Type your name" in i.value for i in reloaded.info)
+
+
+def test_grid_view_offers_pages_by_suggested_class_and_progress_counts_routes(monkeypatch, tmp_path, two_runs):
+    at = start(monkeypatch, tmp_path, "dana")
+    at.radio(key="relabel_view").set_value("Grid").run()
+    assert any("No open image has a suggestion" in i.value for i in at.info)  # no votes, no default model here
+    at.sidebar.selectbox(key="s_model").select(two_runs[0].name).run()
+    at.sidebar.slider(key="s_prob").set_value(0.15).run()  # the demo has no votes: a 3-epoch model alone suggests
+    at.radio(key="relabel_view").set_value("Grid").run()
+    assert not at.exception
+    import time
+    deadline = time.time() + 90  # the model's pass runs in a background thread, once per data version
+    while not any(s.key == "grid_class" for s in at.selectbox) and time.time() < deadline:
+        assert any("being computed in the background" in c.value for c in at.caption), "no grid and no reason"
+        time.sleep(1)
+        at.run()
+    classes = at.selectbox(key="grid_class")
+    assert classes.options and "open)" in classes.options[0]
+    assert any("most certain first" in c.value for c in at.caption)
+    at.radio(key="relabel_view").set_value("Progress").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Grid-accepted"] == "0" and metrics["Still open"] == "392"

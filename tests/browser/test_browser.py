@@ -232,6 +232,69 @@ def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, a
     print(f"keypress -> next image: median {statistics.median(timings):.0f} ms, max {max(timings):.0f} ms")
 
 
+def test_grid_review_two_exceptions_by_click_a_keyboard_only_page_and_undo_of_a_page(browser, app_url):
+    """Grid review in a real browser: a page accepted with two faces clicked as exceptions, the next one driven by
+    the keyboard alone, U undoing that whole page; the labels in the project database follow every step."""
+    from fer_core.relabel.project import projects_dir
+    from fer_core.relabel.store import LabelStore
+
+    annotator = f"grid-{int(time.time())}"
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{app_url}/Relabel?annotator={annotator}")
+    wait_until_idle(page)
+    page.locator('[data-testid="stRadio"]').first.get_by_text("Grid", exact=True).click()
+    wait_until_idle(page)
+    assert_no_exception(page, "Relabel grid")
+    tiles = page.locator(".fg-tile")
+    assert tiles.count() == 48, "a default page shows 48 faces"
+    token = "() => document.querySelector('.fg').dataset.token"
+
+    def ids():
+        return tiles.evaluate_all("els => els.map(e => e.dataset.id)")
+
+    def accept_with(keys):
+        before = page.evaluate(token)
+        for k in keys:
+            page.keyboard.press(k)
+        page.wait_for_function(f"prev => ({token})() !== prev", arg=before, timeout=30000)
+        wait_until_idle(page)
+
+    first = ids()
+    suggested = tiles.first.get_attribute("data-suggested")
+    tiles.nth(1).click()
+    tiles.nth(3).click()
+    assert page.locator(".fg-tile.fg-marked").count() == 2
+    accept_with(["Enter"])
+    assert page.get_by_text(f"Saved 46 labels as {suggested}").count(), "no 'Saved' line after the accept"
+    store = LabelStore(projects_dir() / "fer2024.sqlite")
+    mine = store.labels_of(annotator)
+    assert len(mine) == 46 and set(mine) == set(first) - {first[1], first[3]}
+    assert set(store.sources_of(annotator).values()) == {"grid"}
+
+    second = ids()
+    assert not set(second) & set(first), "the next page repeats a face"
+    page.locator("h1").first.click()  # keyboard only from here: the cursor starts on the first face
+    accept_with(["ArrowRight", "ArrowRight", " ", "ArrowDown", "x", "x", "x", "Enter"])  # marks 3rd and 11th
+    assert len(store.labels_of(annotator)) == 46 + 46
+    assert second[2] not in store.labels_of(annotator) and second[10] not in store.labels_of(annotator)
+
+    page.keyboard.press("u")  # undoes the keyboard page as one step
+    wait_until_idle(page)
+    assert page.get_by_text("Undid a grid page: 46 labels removed").count()
+    assert set(store.labels_of(annotator)) == set(first) - {first[1], first[3]}
+
+    page.locator('[data-testid="stRadio"]').first.get_by_text("Label", exact=True).click()
+    wait_until_idle(page)  # the exceptions wait first in the one-at-a-time view
+    caption = page.locator('[data-testid="stImageCaption"]').first.inner_text()
+    assert caption.startswith(f"#{first[1]} "), caption
+    assert_no_exception(page, "Relabel grid -> Label")
+    page.screenshot(path=str(ARTIFACTS / "relabel_grid.png"), full_page=True)
+    assert not errors, errors
+    page.close()
+
+
 def _open_expander(page, title: str) -> None:
     """Expand a collapsed st.expander (no-op when open)."""
     expander = page.locator('[data-testid="stExpander"]', has_text=title).first
