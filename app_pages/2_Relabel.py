@@ -16,6 +16,7 @@ from fer_core.relabel.review import PAGE_SIZES, ReviewSession
 from fer_core.relabel.suggest import NONE, Thresholds
 from fer_core.app.review_grid import png_b64, review_grid
 from fer_core.app.suggestions import suggestions_for
+from fer_core.relabel import background, loop
 from fer_core.errors import StoreError
 from fer_core.runs.store import default_run, usable_runs
 from fer_core.data.schemes import UNMAPPED
@@ -88,9 +89,13 @@ with st.sidebar.expander("Queue", expanded=True):
                                                 run_name="oof"), oof_folds=int(oof_folds))
             st.success(f"Queued {job}; follow it on the Train page. The ranking appears here when it is done.")
 
+loop_rounds = loop.rounds(project)
 with st.sidebar.expander("Suggestions", expanded=False):
     default = default_run()
-    model_options = ["(none)"] + [f"out-of-fold: {f.stem}" for f in oofs] + list(runs)
+    model_options = (["(none)"] + [f"loop: {r['path'].stem}" for r in reversed(loop_rounds)]
+                     + [f"out-of-fold: {f.stem}" for f in oofs] + list(runs))
+    if state.get("next_model") in model_options:  # a learning round just finished: it suggests from now on
+        state["s_model"] = state.pop("next_model")
     model_index = model_options.index(default.id) if default is not None and default.id in runs else 0
     suggest_from = st.selectbox("Model", model_options, index=model_index, key="s_model",
                                 help="Its probabilities suggest a label for every image (computed once in the "
@@ -103,6 +108,14 @@ with st.sidebar.expander("Suggestions", expanded=False):
     min_prob = st.slider("Grid without votes: model probability at least", 0.1, 1.0, Thresholds.min_model_prob, 0.05,
                          key="s_prob")
     page_size = st.select_slider("Grid page size", PAGE_SIZES, value=48, key="s_page")
+    feature_run = runs.get(suggest_from) or (default if default is not None and default.id in runs else None) \
+        or next(iter(runs.values()), None)
+    learn_clicked = st.button("Learn from my labels (new round)", key="loop_start", disabled=feature_run is None,
+                              use_container_width=True,
+                              help="A background job fits a model on the labels you gave so far (on the features of "
+                                   f"{feature_run.id if feature_run else 'a saved run'}), then suggests for every "
+                                   "image again; the queue and the grid follow. Progress shows, per round, how often "
+                                   "you overruled its suggestions.")
 
 if not annotator:
     st.info("Type your name in the sidebar to start labelling. Labels are kept per annotator, with full history.")
@@ -139,7 +152,27 @@ elif rank_run.startswith("run: "):
     st.sidebar.caption(f"{n_flagged:,} images flagged as likely label errors (listed first). Predictions on the run's "
                        "own training images are optimistic; out-of-fold probabilities are better.")
 
-suggestions, pending = suggestions_for(ds, project.target.name, suggest_from, runs, oofs)
+loop_key = f"loop:{project.name}:{ds.version}:{annotator}"
+if learn_clicked and feature_run is not None:
+    background.forget(loop_key)
+    background.submit(loop_key, loop.learn, project, feature_run, annotator)
+learning = background.get(loop_key)
+if learning is not None and learning.done():
+    background.forget(loop_key)
+    if learning.exception() is not None:
+        exc = learning.exception()
+        if isinstance(exc, FerStudioError):
+            show_error(exc, "The learning round did not finish.")
+        else:
+            st.error(f"The learning round did not finish ({type(exc).__name__}).")
+    else:
+        state.next_model = f"loop: {learning.result().stem}"
+        state.loop_msg = f"Round {learning.result().stem[6:].lstrip('0')} is ready: suggestions and queue follow it."
+        st.rerun()
+if state.get("loop_msg"):
+    st.success(state.pop("loop_msg"))
+
+suggestions, pending = suggestions_for(ds, project.target.name, suggest_from, runs, oofs, loop_rounds)
 review_key = (project.name, ds.version, annotator)
 if state.get("review_key") != review_key:
     state.review_key, state.review = review_key, ReviewSession(project, annotator, state.session_id, suggestions)
@@ -156,12 +189,17 @@ if state.get("scope_sig") != scope_sig:
 if pending:
     st.caption(f"Model suggestions from {suggest_from[:40]} are being computed in the background; "
                "the votes are used until they are ready.")
-
+if learning is not None and not learning.done():
+    st.caption("A learning round runs in the background (seconds once the image features are on disk); the "
+               "suggestions and the queue follow it when it is done.")
+if pending or (learning is not None and not learning.done()):
     @st.fragment(run_every=2)
-    def _wait_for_suggestions():
-        if suggestions_for(ds, project.target.name, suggest_from, runs, oofs)[1] is False:
+    def _wait_for_background():
+        job = background.get(loop_key)
+        if (job is None or job.done()) and not suggestions_for(ds, project.target.name, suggest_from, runs, oofs,
+                                                               loop_rounds)[1]:
             st.rerun(scope="app")
-    _wait_for_suggestions()
+    _wait_for_background()
 
 signature = (project.name, ds.version, annotator, tuple(classes), split, unlabelled, disagree, dup_leaks, rank_run,
              order, suggestions.sources, review.thresholds, state.grid_version)
@@ -253,6 +291,7 @@ view = st.radio("View", ["Label", "Grid", "Progress", "Agreement", "Export / imp
 if view == "Label":
     if not len(queue):
         st.success("This queue is empty: nothing left to label with these filters.")
+        st.button("Grid review (G)", key="label_to_grid", shortcut="G", on_click=lambda: state.update(relabel_view="Grid"))
     else:
         row = int(queue[pos])
         mine = project.label_for(row, annotator)
@@ -285,8 +324,9 @@ if view == "Label":
         n2.button("Skip", key="nav_skip", shortcut="S", on_click=skip, use_container_width=True)
         n3.button("Undo", key="nav_undo", shortcut="U", on_click=undo, use_container_width=True)
         n4.button("Forward →", key="nav_fwd", shortcut="Right", on_click=navigate, args=(1,), use_container_width=True)
-        st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward. Each label is committed "
-                   "to the project database before it is shown as saved.")
+        st.button("Grid review (G)", key="label_to_grid", shortcut="G", on_click=lambda: state.update(relabel_view="Grid"))
+        st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward · G grid review. Each label "
+                   "is committed to the project database before it is shown as saved.")
 
 if view == "Grid":
     counts = review.grid_counts()
@@ -295,7 +335,10 @@ if view == "Grid":
     if not counts:
         st.info("No open image has a suggestion strong enough for a grid page with these filters and thresholds "
                 "(sidebar: Suggestions). The Label view takes the rest one at a time.")
-        st.button("Undo last step", key="grid_undo", shortcut="U", on_click=undo)
+        b1, b2 = st.columns(2)
+        b1.button("Undo last step (U)", key="grid_undo", shortcut="U", on_click=undo, use_container_width=True)
+        b2.button("One at a time (L)", key="grid_to_label", shortcut="L", use_container_width=True,
+                  on_click=lambda: state.update(relabel_view="Label"))
     else:
         names = project.target.classes
         top, info = st.columns([1, 2])
@@ -320,8 +363,9 @@ if view == "Grid":
         b1, b2 = st.columns(2)
         b1.button("Undo last page (U)", key="grid_undo", shortcut="U", on_click=undo, use_container_width=True)
         waiting = len(review.exceptions)
-        b2.button(f"Review the {waiting} exceptions one at a time", key="grid_to_label", disabled=not waiting,
-                  on_click=lambda: state.update(relabel_view="Label"), use_container_width=True)
+        b2.button(f"One at a time (L): {waiting} exceptions first" if waiting else "One at a time (L)",
+                  key="grid_to_label", shortcut="L", on_click=lambda: state.update(relabel_view="Label"),
+                  use_container_width=True)
 
 if view == "Progress":
     p = project.progress(annotator, queue)
@@ -342,6 +386,16 @@ if view == "Progress":
     r4.metric("Imported", f"{routes['import']:,}")
     r5.metric("Still open", f"{routes['open']:,}", help=f"{routes['exceptions_waiting']:,} are grid exceptions "
               "waiting in the Label view")
+    if feature_run is not None and loop_rounds:
+        from fer_core.relabel.suggest import model_distribution
+        st.markdown("**Active-learning rounds**: how often your one-by-one labels overruled the model suggestion "
+                    f"in force (round 0: {feature_run.id[:40]} itself)")
+        table = loop.overrules(project, annotator, model_distribution(feature_run, ds, project.target.name))
+        by_round = {r["round"]: r for r in loop_rounds}
+        st.dataframe([{"round": t["round"], "trained on labels": by_round.get(t["round"], {}).get("labels"),
+                       "your labels": t["labels"], "overruled": t["overruled"],
+                       "overrule rate": None if t["rate"] is None else f"{t['rate']:.0%}"} for t in table],
+                     hide_index=True)
     if routes["left_by_suggestion"]:
         st.dataframe([{"suggested": k, "open": v["open"], "a grid page can take": v["grid"]}
                       for k, v in sorted(routes["left_by_suggestion"].items(), key=lambda kv: -kv[1]["open"])],

@@ -83,7 +83,9 @@ export default function(component) {
   const onKey = (e) => {
     if (!root.isConnected) return;
     const t = e.target;
-    if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+    const typing = t && (t.isContentEditable || ['TEXTAREA', 'SELECT'].includes(t.tagName) ||
+      (t.tagName === 'INPUT' && !['radio', 'checkbox', 'button', 'range'].includes(t.type)));
+    if (typing) return;  // keys typed into a text box or a select's search stay there
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: data.cols, ArrowUp: -data.cols };
     if (e.key in moves) {

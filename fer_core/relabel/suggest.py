@@ -6,8 +6,6 @@ is computed once per (data version, source) in a background thread and kept on d
 """
 from __future__ import annotations
 
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,16 +150,15 @@ def oof_distribution(path: str | Path, ds: Dataset, target: str) -> np.ndarray:
     return out
 
 
-_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suggestions")
-_jobs: dict[str, Future] = {}
-_lock = threading.Lock()
-
-
-def model_distribution_async(run, ds: Dataset, target: str) -> Future:
+def model_distribution_async(run, ds: Dataset, target: str):
     """A Future of `model_distribution`; one computation per (data version, run) however often it is asked for."""
-    key = str(_cache_file(ds, run_key(run), target))
-    with _lock:
-        job = _jobs.get(key)
-        if job is None or (job.done() and job.exception() is not None):
-            job = _jobs[key] = _pool.submit(model_distribution, run, ds, target)
-        return job
+    from fer_core.relabel import background
+    return background.submit(str(_cache_file(ds, run_key(run), target)), model_distribution, run, ds, target)
+
+
+def suggestions(ds: Dataset, target: str, run=None) -> Suggestions:
+    """Votes (when attached) and `run`'s probabilities (computed now if not on disk), combined: the Python and CLI
+    counterpart of the Relabel page's background version."""
+    model = model_distribution(run, ds, target) if run is not None else None
+    return combine(votes_distribution(ds, target), model, (("votes",) if ds.votes is not None else ())
+                   + ((run.id,) if run is not None else ()), n=len(ds))
