@@ -10,6 +10,7 @@ from fer_core.data.quality import leak_title
 from fer_core.data.schemes import UNMAPPED
 from fer_core.data.report import class_balance, class_weight_table
 from fer_core.app.ui import cached_quality, dataset_picker, demo_banner
+from fer_core.app.embedding_view import embedding_view
 
 st.title("Dataset")
 
@@ -30,8 +31,8 @@ c3.metric("Data version", ds.version[:8], help=f"full: {ds.version}")
 c4.metric("Unmapped labels", f"{ds.unmapped_count():,}")
 st.caption(f"{ds.name} · `{ds.source}` · " + " · ".join(n for n in ds.notes if not ds.is_demo))
 
-tab_balance, tab_samples, tab_quality, tab_agree = st.tabs(
-    ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus"])
+tab_balance, tab_samples, tab_quality, tab_agree, tab_map = st.tabs(
+    ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus", "Map and neighbours"])
 
 with tab_balance:
     balance = class_balance(ds)
@@ -95,3 +96,6 @@ with tab_agree:
         st.metric("Agreement with FERPlus", f"{agreement:.1%}", help=f"over {n:,} rows whose FERPlus label is one of the shared emotions")
         st.plotly_chart(confusion_figure(table, rows, cols, f"FER2013 label vs FERPlus {mode} ({split})",
                                          "FER2013", "FERPlus"), key="agree_chart")
+
+with tab_map:
+    embedding_view(base, ds, split)

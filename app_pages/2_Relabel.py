@@ -65,6 +65,11 @@ with st.sidebar.expander("Queue", expanded=True):
     unlabelled = st.checkbox("Unlabelled by me only", True, key="q_unlabelled")
     disagree = st.checkbox("FER2013 ≠ FERPlus majority", key="q_disagree", disabled=ds.votes is None)
     dup_leaks = st.checkbox("Duplicates and leaks", key="q_dups")
+    picked = state.get("map_selection")
+    only_rows = None
+    if picked and picked.get("version") == ds.version:  # ids, as the Dataset page's map selected them
+        if st.checkbox(f"Only the {len(picked['ids']):,} images selected on the Dataset map", True, key="q_map"):
+            only_rows = np.flatnonzero(np.isin(ds.ids, np.asarray(picked["ids"], dtype=ds.ids.dtype)))
     runs = {r.id: r for r in usable_runs()}
     broken_runs_notice()
     own = [r for r in runs.values() if r.data_version == ds.version]  # ranking needs the run's own training data
@@ -181,10 +186,12 @@ review: ReviewSession = state.review
 review.suggestions = suggestions
 review.thresholds = Thresholds(min_share, need_agree, min_prob)
 quality = cached_quality(ds.source, ds.version, ds) if dup_leaks else None
-scope_sig = (ds.version, tuple(classes), split, disagree, dup_leaks)
+selection_sig = None if only_rows is None else (len(only_rows), int(only_rows.sum()))
+scope_sig = (ds.version, tuple(classes), split, disagree, dup_leaks, selection_sig)
 if state.get("scope_sig") != scope_sig:
     scope = np.zeros(len(ds), bool)
-    scope[project.queue(QueueFilter(tuple(classes), split, False, disagree, dup_leaks), annotator, quality)] = True
+    scope[project.queue(QueueFilter(tuple(classes), split, False, disagree, dup_leaks, only_rows=only_rows),
+                        annotator, quality)] = True
     review.scope, state.scope_sig = scope, scope_sig
 if pending:
     st.caption(f"Model suggestions from {suggest_from[:40]} are being computed in the background; "
@@ -202,10 +209,11 @@ if pending or (learning is not None and not learning.done()):
     _wait_for_background()
 
 signature = (project.name, ds.version, annotator, tuple(classes), split, unlabelled, disagree, dup_leaks, rank_run,
-             order, suggestions.sources, review.thresholds, state.grid_version)
+             order, suggestions.sources, review.thresholds, state.grid_version, selection_sig)
 if state.get("queue_sig") != signature:
     order_rows = review.smart_order() if ranking is None and order == "smart" else ranking
-    state.queue = project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, order_rows),
+    state.queue = project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, order_rows,
+                                            only_rows),
                                 annotator, quality)
     state.queue_sig, state.pos = signature, 0
 queue, pos = state.queue, state.pos

@@ -173,12 +173,18 @@ def jobs_panel():
     ids = [j["id"] for j in jobs]
     active = [j["id"] for j in jobs if j.get("status") in ACTIVE]
     default = ids.index(active[0]) if active else 0
-    wanted = st.session_state.pop("follow_new", None)
-    if wanted in ids:  # follow the job just submitted
-        st.session_state["follow"] = wanted
-    elif st.session_state.get("follow") not in ids:
-        st.session_state["follow"] = ids[default]
-    job = jobs[ids.index(st.selectbox("Follow job", ids, key="follow"))]
+    state = st.session_state
+    wanted = state.pop("follow_new", None)
+    if wanted in ids:  # follow the job just submitted: a new widget, so that a fragment rerun the browser sent
+        state["followed"] = wanted  # before the submit (carrying the old choice) cannot switch back to the old job
+        state["follow_version"] = state.get("follow_version", 0) + 1
+    if state.get("followed") not in ids:
+        state["followed"] = ids[default]
+    key = f"follow_{state.get('follow_version', 0)}"
+    if state.get(key) not in ids:
+        state[key] = state["followed"]
+    state["followed"] = st.selectbox("Follow job", ids, key=key)
+    job = jobs[ids.index(state["followed"])]
     status = job.get("status")
     eta = eta_seconds(job) if status in ACTIVE else None
     text = f"{status} · epoch {job.get('epoch', 0)}/{job.get('epochs', '?')}"

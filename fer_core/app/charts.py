@@ -125,3 +125,18 @@ def emotion_timeline_figure(table: pd.DataFrame, class_names) -> go.Figure:
     long = table.melt(id_vars=["time_s", "face"], value_vars=list(class_names), var_name="emotion",
                       value_name="probability")
     return px.line(long[long["face"] == long["face"].min()], x="time_s", y="probability", color="emotion")
+
+
+def embedding_figure(xy: np.ndarray, groups: np.ndarray, title: str) -> go.Figure:
+    """A WebGL scatter of a 2-D map, one trace per group (legend toggles them); each point carries its row index
+    as customdata, so a box or lasso selection names dataset rows."""
+    fig = go.Figure()
+    for name in sorted(set(groups.tolist())):
+        rows = np.flatnonzero(groups == name)
+        fig.add_trace(go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(name), customdata=rows,
+                                   marker=dict(size=3, opacity=0.6), hovertemplate="row %{customdata}<extra></extra>"))
+    fig.update_layout(title=title, height=620, margin=dict(l=10, r=10, t=40, b=10), dragmode="lasso",
+                      legend=dict(itemsizing="constant"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig

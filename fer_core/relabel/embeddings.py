@@ -44,3 +44,80 @@ def similar(feats: np.ndarray, row: int, k: int = 12) -> tuple[np.ndarray, np.nd
     near = np.argpartition(dist, min(k, len(dist) - 1))[:k]
     near = near[np.argsort(dist[near], kind="stable")]
     return near, dist[near]
+
+
+SMALL = 3000  # up to this many images the map is a PCA (UMAP needs more points than neighbours to be worth it)
+
+
+def _layout_file(ds: Dataset, run) -> Path:
+    return cache_dir() / "embeddings" / f"{ds.version}-run-{run.id}-{run.model_mtime}-map.npy"
+
+
+def cached_layout(run, ds: Dataset) -> np.ndarray | None:
+    path = _layout_file(ds, run)
+    return np.load(path) if path.exists() else None
+
+
+def layout(run, ds: Dataset, progress=None) -> np.ndarray:
+    """N x 2 map of the features: UMAP (umap-learn, cosine neighbourhoods via unit vectors) on a 32-component PCA
+    of them, or the PCA's first two components for small sets; kept on disk."""
+    cached = cached_layout(run, ds)
+    if cached is not None:
+        return cached
+    from sklearn.decomposition import PCA
+    say = progress or (lambda text: None)
+    say("image features")
+    feats = features(run, ds)
+    if len(ds) <= SMALL:
+        xy = PCA(n_components=2, random_state=0).fit_transform(feats)
+    else:
+        say("UMAP")
+        import umap
+        reduced = PCA(n_components=min(32, feats.shape[1]), random_state=0).fit_transform(feats)
+        xy = umap.UMAP(n_neighbors=15, min_dist=0.1, n_epochs=200, low_memory=True).fit_transform(reduced)
+    xy = np.asarray(xy, np.float32)
+    with atomic_path(_layout_file(ds, run), suffix=".npy") as tmp:
+        np.save(tmp, xy)
+    return xy
+
+
+# ---- near-duplicates: a perceptual hash and the features must both say so ----
+
+def phash(images: np.ndarray) -> np.ndarray:
+    """64-bit perceptual hashes (DCT of a 32x32 copy, the 8x8 lowest frequencies against their median)."""
+    import cv2
+    from scipy.fft import dctn
+    small = np.stack([cv2.resize(im, (32, 32), interpolation=cv2.INTER_AREA) for im in images]).astype(np.float32)
+    low = dctn(small, axes=(1, 2), norm="ortho")[:, :8, :8].reshape(len(images), 64)
+    bits = low > np.median(low[:, 1:], axis=1, keepdims=True)  # the DC term says brightness, not content
+    return np.packbits(bits, axis=1).view(">u8").ravel()
+
+
+def near_duplicate_pairs(hashes: np.ndarray, feats: np.ndarray, max_bits: int = 10, max_dist: float = 0.03,
+                         chunk: int = 256) -> np.ndarray:
+    """(i, j) pairs, i < j, whose hashes differ in at most `max_bits` of 64 and whose features are within cosine
+    distance `max_dist`: one resized, re-encoded or slightly cropped copy of a face and the other."""
+    pairs = []
+    for start in range(0, len(hashes), chunk):
+        block = hashes[start:start + chunk]
+        bits = np.bitwise_count(block[:, None] ^ hashes[None, :])
+        close = np.argwhere(bits <= max_bits)
+        close = close[close[:, 0] + start < close[:, 1]]
+        if len(close):
+            i, j = close[:, 0] + start, close[:, 1]
+            keep = np.einsum("nd,nd->n", feats[i], feats[j]) >= 1.0 - max_dist
+            pairs.append(np.stack([i[keep], j[keep]], axis=1))
+    return np.concatenate(pairs) if pairs else np.zeros((0, 2), int)
+
+
+def groups_from_pairs(pairs: np.ndarray, n: int) -> list[np.ndarray]:
+    """Connected groups (2+ rows) of the pair graph, largest first."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    if not len(pairs):
+        return []
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    sizes = np.bincount(comp)
+    groups = [np.flatnonzero(comp == c) for c in np.flatnonzero(sizes >= 2)]
+    return sorted(groups, key=len, reverse=True)

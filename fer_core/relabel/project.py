@@ -49,6 +49,7 @@ class QueueFilter:
     ferplus_disagreement: bool = False
     duplicates_or_leaks: bool = False
     ranking: np.ndarray | None = None  # row indices ordered by likely label error (model-assisted queue)
+    only_rows: np.ndarray | None = None  # a selection (e.g. on the Dataset page's map): nothing outside it
 
 
 class RelabelProject:
@@ -88,8 +89,12 @@ class RelabelProject:
             for rows in quality.leaks.values():
                 flagged[rows] = True
             mask &= flagged
+        if f.only_rows is not None:
+            chosen = np.zeros(len(ds), bool)
+            chosen[np.asarray(f.only_rows, dtype=int)] = True
+            mask &= chosen
         if f.ranking is not None:
-            return np.array([r for r in f.ranking if mask[r]], dtype=int)
+            return np.asarray(f.ranking, dtype=int)[mask[np.asarray(f.ranking, dtype=int)]]
         return np.flatnonzero(mask)
 
     # ---- labelling ----

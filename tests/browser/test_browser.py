@@ -295,6 +295,79 @@ def test_grid_review_two_exceptions_by_click_a_keyboard_only_page_and_undo_of_a_
     page.close()
 
 
+def test_a_learning_round_finishes_and_changes_the_queue(browser, app_url):
+    """One click on Relabel starts a learning round on the labels so far; when it is done the suggestions come from
+    it, the smart queue starts elsewhere, and Progress shows the round's overrule rate."""
+    annotator = f"loop-{int(time.time())}"
+    page = browser.new_page(viewport={"width": 1400, "height": 1300})
+    page.goto(f"{app_url}/Relabel?annotator={annotator}")
+    wait_until_idle(page)
+    views = page.locator('[data-testid="stRadio"]').first
+    caption = page.locator('[data-testid="stImageCaption"]').first
+    page.locator("h1").first.click()
+    for key in "1234567123":  # ten labels by key, then a grid page: 50+ labels in several classes
+        before = caption.inner_text()
+        page.keyboard.press(key)
+        page.wait_for_function("prev => { const c = document.querySelector('[data-testid=\"stImageCaption\"]');"
+                               " return c && c.innerText !== prev; }", arg=before, timeout=30000)
+    wait_until_idle(page)
+    page.keyboard.press("g")
+    wait_until_idle(page)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => /Saved \\d+ labels as/.test(document.body.innerText)", timeout=30000)
+    wait_until_idle(page)
+    page.keyboard.press("l")
+    wait_until_idle(page)
+    head_before = caption.inner_text().split(" ")[0]
+    _open_expander(page, "Suggestions")
+    page.get_by_role("button", name="Learn from my labels (new round)").click()
+    page.get_by_text("is ready: suggestions and queue follow it").wait_for(timeout=180000)
+    wait_until_idle(page)
+    assert_no_exception(page, "Relabel after a learning round")
+    model = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text="Model")).first
+    assert "loop: round-" in model.inner_text()
+    assert caption.inner_text().split(" ")[0] != head_before, "the queue did not follow the round"
+    views.get_by_text("Progress", exact=True).click()
+    wait_until_idle(page)
+    assert page.get_by_text("Active-learning rounds").count()
+    assert_no_exception(page, "Relabel progress with rounds")
+    page.close()
+
+
+def test_dataset_map_selection_opens_on_relabel(browser, app_url):
+    """The Dataset page builds the feature map once, a lasso on it selects images, and they open as the Relabel
+    page's scope; similar images answer for the selection's first image."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/Dataset")
+    wait_until_idle(page)
+    page.get_by_role("tab", name="Map and neighbours").click()
+    wait_until_idle(page)
+    page.get_by_role("button", name=re.compile("Build the map")).click()
+    page.locator('[data-testid="stPlotlyChart"] .main-svg').last.wait_for(timeout=240000)
+    wait_until_idle(page)
+    assert_no_exception(page, "Dataset map")
+    plot = page.locator('[data-testid="stPlotlyChart"]').last.locator(".nsewdrag").first
+    box = plot.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 80, cy - 80)
+    page.mouse.down()
+    for dx, dy in ((80, -80), (80, 80), (-80, 80), (-80, -80)):  # a lasso around the middle of the map
+        page.mouse.move(cx + dx, cy + dy, steps=8)
+    page.mouse.up()
+    page.get_by_text(re.compile(r"[\d,]+ images selected")).wait_for(timeout=60000)
+    wait_until_idle(page)
+    n = int(re.search(r"([\d,]+) images selected", page.locator("body").inner_text()).group(1).replace(",", ""))
+    assert n > 0
+    assert page.get_by_text(re.compile("found in \\d+ ms")).count(), "no similar images for the selection"
+    page.get_by_role("button", name=re.compile("Open these")).click()
+    wait_until_idle(page)
+    assert page.locator("h1").first.inner_text().strip() == "Relabel"
+    assert page.get_by_text(f"Only the {n:,} images selected on the Dataset map").count()
+    assert_no_exception(page, "Relabel with a map selection")
+    page.close()
+
+
 def _open_expander(page, title: str) -> None:
     """Expand a collapsed st.expander (no-op when open)."""
     expander = page.locator('[data-testid="stExpander"]', has_text=title).first
