@@ -1,4 +1,3 @@
-import html
 import uuid
 
 import numpy as np
@@ -13,8 +12,8 @@ from fer_core.models import ARCHITECTURES
 from fer_core.relabel.oof import list_oof, load_oof, oof_data_version
 from fer_core.relabel.project import KEYS, QueueFilter, RelabelProject, projects_dir
 from fer_core.relabel.review import PAGE_SIZES, ReviewSession
-from fer_core.relabel.suggest import NONE, Thresholds
-from fer_core.app.review_grid import png_b64, review_grid
+from fer_core.relabel.suggest import Thresholds
+from fer_core.app.review_grid import review_grid
 from fer_core.app.suggestions import suggestions_for
 from fer_core.relabel import background, loop
 from fer_core.errors import StoreError
@@ -181,7 +180,7 @@ suggestions, pending = suggestions_for(ds, project.target.name, suggest_from, ru
 review_key = (project.name, ds.version, annotator)
 if state.get("review_key") != review_key:
     state.review_key, state.review = review_key, ReviewSession(project, annotator, state.session_id, suggestions)
-    state.grid_version = 0
+    state.grid_version, state.scope_sig = 0, None  # the new session's scope is set below
 review: ReviewSession = state.review
 review.suggestions = suggestions
 review.thresholds = Thresholds(min_share, need_agree, min_prob)
@@ -354,20 +353,11 @@ if view == "Grid":
                               format_func=lambda k: f"{names[k]} ({counts[k]:,} open)")
         page = review.grid_page(label, page_size)
         state.grid_page = page
-        s = suggestions
-        tiles = []
-        for r in page.rows.tolist():
-            strength = (f"votes {s.votes_share[r]:.0%}" if s.votes_label[r] != NONE else f"model {s.model_prob[r]:.0%}")
-            other = s.model_label[r]
-            tiles.append({"row": r, "id": html.escape(str(ds.ids[r])), "png": png_b64(ds.images[r]),
-                          "suggested": html.escape(names[page.label]), "strength": strength,
-                          "badge": html.escape(f"model: {names[other]}") if other not in (NONE, page.label) else ""})
-        info.caption(f"{len(page)} faces suggested as **{names[page.label]}** ({' + '.join(s.sources)}), most certain "
+        info.caption(f"{len(page)} faces suggested as **{names[page.label]}** ({' + '.join(suggestions.sources)}), most certain "
                      "first. Mark the exceptions (click, or arrows + Space/X), then Enter accepts the rest; the "
                      "exceptions go to the Label view. U undoes the last page. A face you already labelled is "
                      "never overwritten.")
-        review_grid("review_grid", page.token, html.escape(names[page.label]), tiles, cols=8, tile_px=128,
-                    on_accept=accept_grid)
+        review_grid("review_grid", page, ds, suggestions, names, on_accept=accept_grid)
         b1, b2 = st.columns(2)
         b1.button("Undo last page (U)", key="grid_undo", shortcut="U", on_click=undo, use_container_width=True)
         waiting = len(review.exceptions)

@@ -7,10 +7,13 @@ Images travel as 48x48 PNGs (about 2 KB each) and the browser scales them up.
 from __future__ import annotations
 
 import base64
+import html
 
 import cv2
 import numpy as np
 import streamlit as st
+
+from fer_core.relabel.suggest import NONE
 
 CSS = """
 .fg { font-family: var(--st-font); color: var(--st-text-color); }
@@ -118,8 +121,18 @@ def png_b64(image: np.ndarray) -> str:
     return base64.b64encode(buf.tobytes()).decode("ascii") if ok else ""
 
 
-def review_grid(key: str, token: str, label: str, tiles: list[dict], cols: int, tile_px: int, on_accept):
-    """Mount the grid. `tiles`: dicts with row, id, png (base64), suggested, strength (text) and badge (text or
-    empty). `on_accept` runs before the next script run; the trigger is in st.session_state[key]['accept']."""
-    return _component(key=key, data={"token": token, "label": label, "tiles": tiles, "cols": cols, "tile_px": tile_px},
-                      on_accept_change=on_accept)
+def review_grid(key: str, page, ds, suggestions, names, on_accept, cols: int = 8, tile_px: int = 128):
+    """Mount the grid for a GridPage (fer_core.relabel.review). Each face shows its id and the suggestion's
+    strength, and a badge where the model names another class. `on_accept` runs before the next script run; the
+    trigger ({token, exceptions}) is in st.session_state[key]['accept']. Ids and names are escaped: an image
+    folder's file names reach this HTML."""
+    s = suggestions
+    label = html.escape(names[page.label])
+    tiles = []
+    for r in page.rows.tolist():
+        other = s.model_label[r]
+        tiles.append({"row": r, "id": html.escape(str(ds.ids[r])), "png": png_b64(ds.images[r]), "suggested": label,
+                      "strength": f"votes {s.votes_share[r]:.0%}" if s.votes_label[r] != NONE else f"model {s.model_prob[r]:.0%}",
+                      "badge": html.escape(f"model: {names[other]}") if other not in (NONE, page.label) else ""})
+    return _component(key=key, data={"token": page.token, "label": label, "tiles": tiles, "cols": cols,
+                                     "tile_px": tile_px}, on_accept_change=on_accept)
