@@ -325,8 +325,9 @@ def test_a_learning_round_finishes_and_changes_the_queue(browser, app_url):
     wait_until_idle(page)
     assert_no_exception(page, "Relabel after a learning round")
     model = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text="Model")).first
-    assert "loop: round-" in model.inner_text()
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(r"^Model$"))).first
+    shown = " ".join([model.inner_text(), *[i.input_value() for i in model.locator("input").all()]])
+    assert "loop: round-" in shown, shown
     assert caption.inner_text().split(" ")[0] != head_before, "the queue did not follow the round"
     views.get_by_text("Progress", exact=True).click()
     wait_until_idle(page)
