@@ -32,7 +32,8 @@ c4.metric("Unmapped labels", f"{ds.unmapped_count():,}")
 st.caption(f"{ds.name} · `{ds.source}` · " + " · ".join(n for n in ds.notes if not ds.is_demo))
 
 tab_balance, tab_samples, tab_quality, tab_agree, tab_map = st.tabs(
-    ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus", "Map and neighbours"])
+    ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus", "Map and neighbours"], key="dataset_tab",
+    on_change="rerun")  # the map's 35,887 points are drawn only while its tab is open
 
 with tab_balance:
     balance = class_balance(ds)
@@ -97,5 +98,6 @@ with tab_agree:
         st.plotly_chart(confusion_figure(table, rows, cols, f"FER2013 label vs FERPlus {mode} ({split})",
                                          "FER2013", "FERPlus"), key="agree_chart")
 
-with tab_map:
-    embedding_view(base, ds, split)
+if tab_map.open:
+    with tab_map:
+        embedding_view(base, ds, split)
