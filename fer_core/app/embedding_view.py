@@ -107,6 +107,7 @@ def _map(base, ds, split, run, xy) -> None:
                  caption=[f"#{base.ids[r]}" for r in picked[:24]])
         if st.button(f"Open these {len(picked):,} in Relabel (grid and queue)", key="map_open"):
             st.session_state["map_selection"] = {"version": base.version, "ids": base.ids[picked].tolist()}
+            st.session_state["relabel_view"] = "Grid"  # Relabel opens on its grid of the selection
             st.switch_page("app_pages/2_Relabel.py")
     else:
         st.caption("Drag a box or lasso on the map to select images; they open on the Relabel page.")

@@ -41,12 +41,38 @@ def test_dataset_page_on_demo_has_all_sections():
     at = run(DATASET)
     assert not at.exception
     assert "Demo dataset" in texts(at)
-    assert [t.label for t in at.tabs] == ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus"]
+    assert [t.label for t in at.tabs] == ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus",
+                                          "Map and neighbours"]
     charts = [e for e in at.get("plotly_chart")]
     assert charts, "class balance chart missing"
     findings = {r["finding"]: r["count"] for r in at.dataframe[1].value.to_dict("records")}
     assert findings["PublicTest images also in Training (leaks)"] == 2
     assert len(at.get("image")) >= 1
+
+
+def test_dataset_map_tab_builds_the_map_then_finds_similar_images_and_near_duplicates(two_runs):
+    import time
+    at = AppTest.from_file(DATASET, default_timeout=120)
+    at.session_state["dataset_tab"] = "Map and neighbours"  # the tab is lazy: its content runs only while open
+    at.run()
+    assert not at.exception
+    at.selectbox(key="map_run").select(two_runs[0].name).run()
+    at.button(key="map_build").click().run()
+    deadline = time.time() + 90
+    def has_map():  # the class balance tab draws a chart too: the map's own widgets say it is there
+        return any(t.key == "map_similar" for t in at.text_input)
+
+    while not has_map() and time.time() < deadline:  # built in a background thread
+        assert not at.exception and any("Building the map" in c.value for c in at.caption)
+        time.sleep(1)
+        at.run()
+    assert has_map(), "no map after 90 s"
+    assert any(r.key == "map_colour" for r in at.radio)
+    assert any("found in" in c.value for c in at.caption)
+    at.text_input(key="map_similar").input("no-such-id").run()
+    assert any("No image with id" in w.value for w in at.warning)
+    at.toggle(key="map_near").set_value(True).run()
+    assert not at.exception and any("groups: perceptual hashes" in c.value for c in at.caption)
 
 
 def test_dataset_page_switches_scheme_and_split():

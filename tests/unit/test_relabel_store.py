@@ -33,16 +33,20 @@ def _writer(path, annotator, n):
         s.set_label(str(i), annotator, i % 10)
 
 
-def test_two_concurrent_writers_lose_nothing(tmp_path):
-    path = tmp_path / "c.sqlite"
+def _alice_and_bob_at_once(path, writer, n) -> LabelStore:
+    """Two processes write `path` at the same time as alice and bob; the store once both have finished."""
     LabelStore(path)
-    procs = [mp.get_context("spawn").Process(target=_writer, args=(path, a, 300)) for a in ("alice", "bob")]
+    procs = [mp.get_context("spawn").Process(target=writer, args=(path, a, n)) for a in ("alice", "bob")]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    s = LabelStore(path)
+    return LabelStore(path)
+
+
+def test_two_concurrent_writers_lose_nothing(tmp_path):
+    s = _alice_and_bob_at_once(tmp_path / "c.sqlite", _writer, 300)
     assert len(s.labels_of("alice")) == 300 and len(s.labels_of("bob")) == 300
     assert len(s.history()) == 600
 
@@ -167,14 +171,7 @@ def _grid_writer(path, annotator, pages):
 
 
 def test_two_annotators_accepting_grid_pages_at_once_lose_and_overwrite_nothing(tmp_path):
-    path = tmp_path / "c.sqlite"
-    LabelStore(path)
-    procs = [mp.get_context("spawn").Process(target=_grid_writer, args=(path, a, 30)) for a in ("alice", "bob")]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    s = LabelStore(path)
+    s = _alice_and_bob_at_once(tmp_path / "c.sqlite", _grid_writer, 30)
     for a in ("alice", "bob"):
         labels = s.labels_of(a)
         assert len(labels) == 30 * 24 + 24
