@@ -49,7 +49,9 @@ def learn(project: RelabelProject, run, annotator: str | None = None, progress=N
     rows = np.array([project.row_of[i] for i in labels if i in project.row_of], dtype=int)
     y = np.array([labels[str(project.ds.ids[r])] for r in rows], dtype=int)
     if len(rows) < MIN_LABELS or len(np.unique(y)) < 2:
-        raise DataError(f"{len(rows)} labels in {len(np.unique(y))} classes so far: a round needs at least "
+        n_classes = len(np.unique(y))
+        raise DataError(f"{len(rows)} labels in {n_classes} class{'es' if n_classes != 1 else ''} so far: a round "
+                        f"needs at least "
                         f"{MIN_LABELS} labels in two or more classes", fix="label a few more images, then start a round")
     say(f"features of {len(project.ds):,} images from {run.id}")
     x = features(run, project.ds)

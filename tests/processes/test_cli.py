@@ -60,3 +60,26 @@ def test_import_boundaries():
             "bad = [m for m in ('sklearn', 'scipy') if m in sys.modules]; assert not bad, bad")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_relabel_suggest_and_learn_from_the_command_line(two_runs, tmp_path, monkeypatch):
+    """The Relabel page's suggestions and a learning round, from `python -m fer_core relabel ...`."""
+    monkeypatch.setenv("FER_RELABEL_DIR", str(tmp_path))
+    from fer_core.data.loading import load_dataset
+    from fer_core.relabel.project import RelabelProject
+    run = str(two_runs[0])
+    out = run_cli("relabel", "suggest", "demo", "--model", run, "--min-prob", "0.1", "--json")
+    assert out.returncode == 0, out.stderr
+    facts = json.loads(out.stdout)
+    assert facts["open"] == 392 and sum(facts["grid_ready"].values()) > 0 and facts["sources"] == [two_runs[0].name]
+    too_few = run_cli("relabel", "learn", "demo", "--model", run, "--annotator", "ann")
+    assert too_few.returncode == 2 and "at least 20 labels" in too_few.stderr and "Traceback" not in too_few.stderr
+    ds = load_dataset("demo")
+    project = RelabelProject("fer2024", ds)
+    for r in range(0, 392, 9)[:40]:  # the demo is sorted by class: every 9th image spans them all
+        project.label(r, "ann", int(ds.labels[r]), "cli-test")
+    learned = run_cli("relabel", "learn", "demo", "--model", run, "--annotator", "ann", "--json")
+    assert learned.returncode == 0, learned.stderr
+    facts = json.loads(learned.stdout)
+    assert facts["rounds"] == 1 and facts["round_file"].endswith("round-001.npz")
+    assert facts["overrules"][0]["labels"] == 40
