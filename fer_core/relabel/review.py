@@ -47,12 +47,14 @@ class ReviewSession:
 
     # ---- what is still open ----
     def _open(self) -> np.ndarray:
-        """Mask of rows in scope that this annotator has neither labelled nor set aside."""
+        """Mask of rows in scope that this annotator has neither labelled nor set aside (exceptions waiting for the
+        one-at-a-time view are set aside; those labelled or skipped since leave the list)."""
         ds = self.project.ds
         mask = np.ones(len(ds), bool) if self.scope is None else self.scope.copy()
-        done = list(self.project.store.labels_of(self.annotator)) + list(self.project.store.skipped(self.annotator))
+        done = set(self.project.store.labels_of(self.annotator)) | self.project.store.skipped(self.annotator)
         if done:
-            mask &= ~np.isin(ds.ids, np.asarray(done, dtype=ds.ids.dtype))
+            mask &= ~np.isin(ds.ids, np.asarray(list(done), dtype=ds.ids.dtype))
+        self.exceptions = [r for r in self.exceptions if str(ds.ids[r]) not in done]
         mask[self.exceptions] = False
         return mask
 

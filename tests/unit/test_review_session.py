@@ -59,7 +59,11 @@ def test_accepting_a_page_labels_all_but_the_exceptions_which_come_first_one_at_
     assert session.grid_counts() == {SAD: 1, NEUTRAL: 1}
     routes = session.routes()
     assert (routes["grid"], routes["single"], routes["open"], routes["exceptions_waiting"]) == (2, 1, 4, 1)
-    assert session.undo() and store.labels_of("ann") == {"2": SAD}  # the page, in one step
+    store.set_label("1", "ann", SAD, "tab")  # the exception, labelled one at a time
+    routes = session.routes()
+    assert (routes["single"], routes["open"], routes["exceptions_waiting"]) == (2, 3, 0)
+    assert session.undo() == [1] and session.undo() == [0, 6]  # the label, then the page in one step
+    assert store.labels_of("ann") == {"2": SAD}
 
 
 def test_a_stale_page_writes_nothing_it_did_not_show(session):
