@@ -72,15 +72,21 @@ while True:
 """
 
 
-def test_kill_9_loses_no_saved_label(tmp_path):
-    path = tmp_path / "k.sqlite"
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(path)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+def _kill_9_after(script: str, path, n: int) -> list[int]:
+    """Run `script` on `path`, read the first `n` numbers it prints once a write returned, then kill -9 it."""
+    proc = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=REPO, stdout=subprocess.PIPE, text=True)
     saved = []
     deadline = time.time() + 60
-    while len(saved) < 200 and time.time() < deadline:
+    while len(saved) < n and time.time() < deadline:
         saved.append(int(proc.stdout.readline()))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    return saved
+
+
+def test_kill_9_loses_no_saved_label(tmp_path):
+    path = tmp_path / "k.sqlite"
+    saved = _kill_9_after(KILL_SCRIPT, path, 200)
     labels = LabelStore(path).labels_of("k")
     assert all(str(i) in labels for i in saved), "a label reported as saved was lost"
     assert len(saved) >= 200
@@ -193,14 +199,7 @@ while True:
 
 def test_kill_9_loses_no_grid_page_shown_as_saved(tmp_path):
     path = tmp_path / "k.sqlite"
-    proc = subprocess.Popen([sys.executable, "-c", GRID_KILL_SCRIPT, str(path)], cwd=REPO, stdout=subprocess.PIPE,
-                            text=True)
-    saved = []
-    deadline = time.time() + 60
-    while len(saved) < 40 and time.time() < deadline:
-        saved.append(int(proc.stdout.readline()))
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    saved = _kill_9_after(GRID_KILL_SCRIPT, path, 40)
     labels = LabelStore(path).labels_of("k")
     assert len(saved) >= 40
     assert all(labels.get(str(p * 48 + i)) == p % 10 for p in saved for i in range(48)), "a saved page was lost"
