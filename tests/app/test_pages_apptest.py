@@ -50,8 +50,9 @@ def test_dataset_page_on_demo_has_all_sections():
     assert len(at.get("image")) >= 1
 
 
-def test_dataset_map_tab_builds_the_map_then_finds_similar_images_and_near_duplicates(two_runs):
+def test_dataset_map_tab_builds_the_map_then_finds_similar_images_and_near_duplicates(two_runs, tmp_path, monkeypatch):
     import time
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path))  # a map other tests built would already be on disk
     at = AppTest.from_file(DATASET, default_timeout=120)
     at.session_state["dataset_tab"] = "Map and neighbours"  # the tab is lazy: its content runs only while open
     at.run()

@@ -13,6 +13,7 @@ from fer_core.runs.run import Run
 def test_features_map_suggestions_and_a_round_from_a_saved_run(two_runs, tmp_path, monkeypatch):
     monkeypatch.setenv("FER_RELABEL_DIR", str(tmp_path))
     ds = load_dataset("demo")
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))  # the Dataset page's test may have built this map
     run = Run.load(two_runs[0])
     feats = features(run, ds)
     assert feats.shape[0] == len(ds) and np.allclose(np.linalg.norm(feats, axis=1), 1, atol=1e-4)
