@@ -357,7 +357,8 @@ if view == "Grid":
                      "first. Mark the exceptions (click, or arrows + Space/X), then Enter accepts the rest; the "
                      "exceptions go to the Label view. U undoes the last page. A face you already labelled is "
                      "never overwritten.")
-        review_grid("review_grid", page, ds, suggestions, names, on_accept=accept_grid)
+        state.grid_renders = state.get("grid_renders", 0) + 1
+        review_grid("review_grid", page, ds, suggestions, names, on_accept=accept_grid, render=state.grid_renders)
         b1, b2 = st.columns(2)
         b1.button("Undo last page (U)", key="grid_undo", shortcut="U", on_click=undo, use_container_width=True)
         waiting = len(review.exceptions)

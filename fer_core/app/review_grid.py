@@ -60,6 +60,12 @@ export default function(component) {
     });
     root.querySelector('.fg-accept').onclick = () => accept();
   }
+  if (root._render !== data.render) {  // a new script run: an accept the server refused may be sent again
+    root._render = data.render;
+    delete root.dataset.sent;
+    const button = root.querySelector('.fg-accept');
+    if (button) button.disabled = false;
+  }
   const n = data.tiles.length;
   function draw() {
     root.querySelectorAll('.fg-tile').forEach((el, i) => {
@@ -121,11 +127,13 @@ def png_b64(image: np.ndarray) -> str:
     return base64.b64encode(buf.tobytes()).decode("ascii") if ok else ""
 
 
-def review_grid(key: str, page, ds, suggestions, names, on_accept, cols: int = 8, tile_px: int = 128):
+def review_grid(key: str, page, ds, suggestions, names, on_accept, render: int = 0, cols: int = 8,
+                tile_px: int = 128):
     """Mount the grid for a GridPage (fer_core.relabel.review). Each face shows its id and the suggestion's
     strength, and a badge where the model names another class. `on_accept` runs before the next script run; the
-    trigger ({token, exceptions}) is in st.session_state[key]['accept']. Ids and names are escaped: an image
-    folder's file names reach this HTML."""
+    trigger ({token, exceptions}) is in st.session_state[key]['accept']; `render` changes with every script run, so
+    that a page whose accept was refused can be accepted again. Ids and names are escaped: an image folder's file
+    names reach this HTML."""
     s = suggestions
     label = html.escape(names[page.label])
     tiles = []
@@ -135,4 +143,4 @@ def review_grid(key: str, page, ds, suggestions, names, on_accept, cols: int = 8
                       "strength": f"votes {s.votes_share[r]:.0%}" if s.votes_label[r] != NONE else f"model {s.model_prob[r]:.0%}",
                       "badge": html.escape(f"model: {names[other]}") if other not in (NONE, page.label) else ""})
     return _component(key=key, data={"token": page.token, "label": label, "tiles": tiles, "cols": cols,
-                                     "tile_px": tile_px}, on_accept_change=on_accept)
+                                     "tile_px": tile_px, "render": render}, on_accept_change=on_accept)
