@@ -68,7 +68,7 @@ with st.sidebar.expander("Queue", expanded=True):
     only_rows = None
     if picked and picked.get("version") == ds.version:  # ids, as the Dataset page's map selected them
         if st.checkbox(f"Only the {len(picked['ids']):,} images selected on the Dataset map", True, key="q_map"):
-            only_rows = np.flatnonzero(np.isin(ds.ids, np.asarray(picked["ids"], dtype=ds.ids.dtype)))
+            only_rows = np.flatnonzero(project.mask_of(picked["ids"]))
     runs = {r.id: r for r in usable_runs()}
     broken_runs_notice()
     own = [r for r in runs.values() if r.data_version == ds.version]  # ranking needs the run's own training data

@@ -105,6 +105,12 @@ class RelabelProject:
         """Undo the latest step of `session` (a label, or a whole grid page); the rows it reverted."""
         return [self.row_of[i] for i in self.store.undo(annotator, session) if i in self.row_of]
 
+    def mask_of(self, image_ids) -> np.ndarray:
+        """Boolean row mask of the given image ids (ids not in the dataset are ignored)."""
+        mask = np.zeros(len(self.ds), bool)
+        mask[[self.row_of[i] for i in image_ids if i in self.row_of]] = True
+        return mask
+
     def label_for(self, row: int, annotator: str) -> int | None:
         return self.store.labels_of(annotator).get(str(self.ds.ids[row]))
 

@@ -52,8 +52,7 @@ class ReviewSession:
         ds = self.project.ds
         mask = np.ones(len(ds), bool) if self.scope is None else self.scope.copy()
         done = set(self.project.store.labels_of(self.annotator)) | self.project.store.skipped(self.annotator)
-        if done:
-            mask &= ~np.isin(ds.ids, np.asarray(list(done), dtype=ds.ids.dtype))
+        mask &= ~self.project.mask_of(done)
         self.exceptions = [r for r in self.exceptions if str(ds.ids[r]) not in done]
         mask[self.exceptions] = False
         return mask
@@ -96,9 +95,7 @@ class ReviewSession:
         """Every row, in the order worth a human's look: this tab's grid exceptions, then rows where the sources
         disagree, then the least certain first; images a grid page can settle come last, skipped ones after them."""
         s = self.suggestions
-        skipped = self.project.store.skipped(self.annotator)
-        is_skipped = np.isin(self.project.ds.ids, np.asarray(list(skipped), dtype=self.project.ds.ids.dtype)) \
-            if skipped else np.zeros(len(s.label), bool)
+        is_skipped = self.project.mask_of(self.project.store.skipped(self.annotator))
         rest = np.lexsort((s.priority(), s.bulk_ok(self.thresholds), is_skipped))
         first = np.asarray(self.exceptions, dtype=int)
         return np.concatenate([first, rest[~np.isin(rest, first)]])
