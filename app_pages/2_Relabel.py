@@ -336,7 +336,8 @@ if view == "Label":
                    "is committed to the project database before it is shown as saved.")
 
 if view == "Grid":
-    counts = review.grid_counts()
+    eligible = review.eligible()
+    counts = review.grid_counts(eligible)
     if state.get("grid_msg"):
         st.caption(state.pop("grid_msg"))
     if not counts:
@@ -351,7 +352,7 @@ if view == "Grid":
         top, info = st.columns([1, 2])
         label = top.selectbox("Suggested class", list(counts), key="grid_class",
                               format_func=lambda k: f"{names[k]} ({counts[k]:,} open)")
-        page = review.grid_page(label, page_size)
+        page = review.grid_page(label, page_size, eligible)
         state.grid_page = page
         info.caption(f"{len(page)} faces suggested as **{names[page.label]}** ({' + '.join(suggestions.sources)}), most certain "
                      "first. Mark the exceptions (click, or arrows + Space/X), then Enter accepts the rest; the "

@@ -57,17 +57,20 @@ class ReviewSession:
         mask[self.exceptions] = False
         return mask
 
-    def _eligible(self) -> np.ndarray:
+    def eligible(self) -> np.ndarray:
+        """Mask of open rows whose suggestion a grid page may offer (the page passes it to both calls below, so
+        one script run reads the store once)."""
         return self._open() & self.suggestions.bulk_ok(self.thresholds) & (self.suggestions.label != NONE)
 
-    def grid_counts(self) -> dict[int, int]:
+    def grid_counts(self, eligible: np.ndarray | None = None) -> dict[int, int]:
         """Suggested class -> images that can still be confirmed on a grid page, largest first."""
-        counts = Counter(self.suggestions.label[self._eligible()].tolist())
-        return dict(counts.most_common())
+        eligible = self.eligible() if eligible is None else eligible
+        return dict(Counter(self.suggestions.label[eligible].tolist()).most_common())
 
-    def grid_page(self, label: int, size: int = 48) -> GridPage:
+    def grid_page(self, label: int, size: int = 48, eligible: np.ndarray | None = None) -> GridPage:
         """The next `size` open images suggested as `label`, most confident first."""
-        rows = np.flatnonzero(self._eligible() & (self.suggestions.label == label))
+        eligible = self.eligible() if eligible is None else eligible
+        rows = np.flatnonzero(eligible & (self.suggestions.label == label))
         rows = rows[np.argsort(-self.suggestions.strength[rows], kind="stable")][:size]
         token = hashlib.sha1(f"{label}:{rows.tobytes().hex()}".encode()).hexdigest()[:12]
         return GridPage(rows, int(label), token)
