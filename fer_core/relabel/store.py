@@ -126,11 +126,10 @@ class LabelStore:
             if last is None:
                 con.execute("ROLLBACK")
                 return []
-            step = ([(last[0],)] if last[1] is None else
-                    con.execute(f"SELECT id FROM events WHERE batch=? AND {STANDING} ORDER BY id", (last[1],)).fetchall())
+            step = con.execute(f"SELECT id, image_id FROM events WHERE (batch IS NULL AND id=?) OR (batch=? AND {STANDING}) "
+                               "ORDER BY id", (last[0], last[1])).fetchall()
             undone = []
-            for (event_id,) in step:
-                image_id = con.execute("SELECT image_id FROM events WHERE id=?", (event_id,)).fetchone()[0]
+            for event_id, image_id in step:
                 newer = con.execute(  # a later label of this image that still stands
                     f"SELECT 1 FROM events WHERE image_id=? AND annotator=? AND id>? AND action IN ('label','import') "
                     f"AND {STANDING} LIMIT 1", (image_id, annotator, event_id)).fetchone()
