@@ -45,12 +45,8 @@ class Suggestions:
     sources: tuple[str, ...]
 
     @property
-    def agree(self) -> np.ndarray:
-        """Both sources present and naming the same class."""
-        return (self.votes_label != NONE) & (self.votes_label == self.model_label)
-
-    @property
     def disagree(self) -> np.ndarray:
+        """Both sources present and naming different classes."""
         return (self.votes_label != NONE) & (self.model_label != NONE) & (self.votes_label != self.model_label)
 
     def bulk_ok(self, t: Thresholds) -> np.ndarray:
