@@ -1,4 +1,5 @@
-"""FER Studio core: data, models, training, evaluation. Pages and the CLI are thin layers over this package."""
+"""FER Studio core: data, models, training, evaluation, inference. Pages, the CLI and the server are thin layers
+over this package. `from fer_core import FER` is the one-call inference API (fer_core/api.py)."""
 import sys
 
 # streamlit_webrtc (pylibsrtp) must be imported before TensorFlow/Keras, or the process segfaults.
@@ -9,4 +10,13 @@ if "streamlit" in sys.modules:  # pragma: no branch
     except ImportError:
         pass
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
+__all__ = ["FER", "Face"]
+
+
+def __getattr__(name: str):
+    """`from fer_core import FER` loads the inference path only when asked: `import fer_core` stays light."""
+    if name in ("FER", "Face"):
+        from fer_core import api
+        return getattr(api, name)
+    raise AttributeError(f"module 'fer_core' has no attribute {name!r}")

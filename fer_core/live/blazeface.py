@@ -61,9 +61,12 @@ class BlazeFace:
     """detect(frame) -> boxes (x, y, w, h), scores and 6 keypoints per face (right eye, left eye, nose tip,
     mouth, right ear, left ear; 'right' is the person's right, so on the image's left for a frontal face)."""
 
-    def __init__(self, variant: str = "short", score_threshold: float = 0.5, nms_threshold: float = 0.3):
+    def __init__(self, variant: str = "short", score_threshold: float = 0.5, nms_threshold: float = 0.3,
+                 private: bool = False):
         self.variant = VARIANTS[variant]
-        self.net = _net(variant)
+        # an OpenCV Net is not safe to run from two threads at once: callers that detect in parallel (the REST
+        # server's workers) ask for a private one; the pages share the cached one
+        self.net = cv2.dnn.readNetFromTFLite(str(weights_path(variant))) if private else _net(variant)
         self.names = self.net.getUnconnectedOutLayersNames()
         self.anchors = anchors(self.variant)
         self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
@@ -72,8 +75,12 @@ class BlazeFace:
         bgr = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if frame.ndim == 2 else frame
         h, w = bgr.shape[:2]
         side = max(h, w)  # letterbox to a square (padding right/bottom), as MediaPipe keeps the aspect ratio
-        square = cv2.copyMakeBorder(bgr, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=0)
         n = self.variant.size
+        # shrink to the network's side first, then pad: the same input as padding first, without allocating a
+        # side x side square (a 100000x1 image would need 30 GB)
+        scale = n / side
+        small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_LINEAR)
+        square = cv2.copyMakeBorder(small, 0, n - small.shape[0], 0, n - small.shape[1], cv2.BORDER_CONSTANT, value=0)
         self.net.setInput(cv2.dnn.blobFromImage(square, 1 / 127.5, (n, n), (127.5, 127.5, 127.5), swapRB=True))
         outs = self.net.forward(self.names)
         raw_scores = next(o for o in outs if o.shape[-1] == 1).reshape(-1)

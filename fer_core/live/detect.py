@@ -29,8 +29,9 @@ class DetectorSettings:
 
 
 class FaceDetector:
-    def __init__(self, settings: DetectorSettings | None = None):
+    def __init__(self, settings: DetectorSettings | None = None, private: bool = False):
         self.settings = settings or DetectorSettings()
+        self.private = private  # own detector networks, for a thread that detects beside others
         self._backends: dict = {}
         self._backend(self.settings)  # fail now, with a clear message, if the detector is missing
 
@@ -45,7 +46,7 @@ class FaceDetector:
                 self._backends[s.name] = cascade
             else:
                 from fer_core.live.blazeface import BlazeFace
-                self._backends[s.name] = BlazeFace("full" if s.name.endswith("full") else "short")
+                self._backends[s.name] = BlazeFace("full" if s.name.endswith("full") else "short", private=self.private)
         return self._backends[s.name]
 
     def locate(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

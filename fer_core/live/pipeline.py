@@ -5,12 +5,10 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-import cv2
 import numpy as np
 
 from fer_core.explain.overlays import Explainer
-from fer_core.live.classify import FaceClassifier
-from fer_core.live.detect import DetectorSettings, FaceDetector, crop_faces
+from fer_core.live.detect import DetectorSettings
 from fer_core.live.draw import draw_face, draw_timings, overlay_heatmap
 from fer_core.live.stats import MovingStats
 from fer_core.live.tracking import Tracker
@@ -38,33 +36,36 @@ class FaceResult:
 class LivePipeline:
     """Used by one thread at a time: the WebRTC worker of one stream (LiveSession), or a page run."""
 
-    def __init__(self, run_dir, settings: LiveSettings | None = None):
+    def __init__(self, run_dir, settings: LiveSettings | None = None, backend: str = "auto"):
+        from fer_core.api import FER
         self.settings = settings or LiveSettings()
-        self.classifier = FaceClassifier(run_dir)
-        self.detector = FaceDetector(self.settings.detector)
+        self.fer = FER(run_dir, detector=self.settings.detector, backend=backend, margin=self.settings.margin)
+        self.fer.classify(np.zeros((1, self.fer.model.input_size, self.fer.model.input_size), np.uint8))  # warm-up
         self.tracker = Tracker(alpha=self.settings.smoothing)
         self._explainer = None
 
     @property
+    def class_names(self) -> list[str]:
+        return self.fer.class_names
+
+    @property
     def explainer(self) -> Explainer:
         if self._explainer is None:
-            self._explainer = Explainer(self.classifier.model)
+            self._explainer = Explainer(self.fer.keras_model)  # gradients: Keras, whatever backend classifies
         return self._explainer
 
     def process(self, frame_bgr: np.ndarray, draw: bool = True) -> tuple[np.ndarray, list[FaceResult], dict]:
         """One frame -> (annotated copy, faces, per-stage milliseconds). Settings are read once per frame."""
         s = self.settings  # the page swaps the whole object; this frame keeps the one it started with
-        self.detector.settings = s.detector
+        self.fer.detector.settings = s.detector
+        self.fer.margin = s.margin
         self.tracker.alpha = s.smoothing
         t0 = time.perf_counter()
-        gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-        boxes, eyes = self.detector.locate(frame_bgr)
-        t1 = time.perf_counter()
-        faces = crop_faces(gray, boxes, s.margin, eyes=eyes if s.detector.align else None)
-        probs = self.classifier.predict(faces)
-        t2 = time.perf_counter()
+        ff = self.fer.analyze_frame(frame_bgr, timings := {})
+        t1, t2 = t0 + timings["detect"], t0 + timings["detect"] + timings["classify"]
+        faces, boxes, probs = ff.crops, ff.boxes, ff.probs
         tracks = self.tracker.update(boxes, probs)
-        names = self.classifier.class_names
+        names = self.fer.class_names
         results = [FaceResult(t.id, tuple(int(v) for v in t.box), t.probs, names[int(t.probs.argmax())],
                               float(t.probs.max())) for t in tracks]
         out = frame_bgr.copy() if draw else frame_bgr
