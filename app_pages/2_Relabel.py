@@ -143,8 +143,8 @@ def ranking_for(run_id: str, version: str, _ds):
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=2)
 def model_for(run_path: str):
-    from fer_core.live.classify import FaceClassifier
-    return FaceClassifier(run_path)
+    from fer_core.api import FER
+    return FER(run_path, detector=None)  # the images are face crops
 
 
 ranking = None
@@ -315,7 +315,7 @@ if view == "Label":
                 st.plotly_chart(votes_figure(ds.votes[row], VOTE_COLUMNS), key="votes")
             if predict_run != "(none)":
                 clf = model_for(str(runs[predict_run].path))
-                probs = clf.predict(ds.images[row][None])[0]
+                probs = clf.classify(ds.images[row][None])[0]
                 top = np.argsort(-probs)[:3]
                 st.markdown(f"Model `{predict_run[:40]}`: " + ", ".join(
                     f"**{clf.class_names[k]}** {probs[k]:.0%}" if i == 0 else f"{clf.class_names[k]} {probs[k]:.0%}"

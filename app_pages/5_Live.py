@@ -68,7 +68,7 @@ except (FerStudioError, OSError, ValueError) as exc:
     st.stop()
 session.update_settings(**settings.__dict__)
 
-if overlay == "CBAM attention" and not cbam_layers(session.pipeline.classifier.model):  # for every tab below
+if overlay == "CBAM attention" and not cbam_layers(session.pipeline.fer.keras_model):  # for every tab below
     st.info(f"`{run_id}` has no CBAM layers, so there is no attention map to overlay. Pick a CBAM model "
             "(e.g. cbam5cnn) or the Grad-CAM overlay.")
 tab_cam, tab_image, tab_video = st.tabs(["Webcam", "Image", "Video"])
@@ -149,7 +149,7 @@ with tab_video:
                     st.warning(f"`{video.name}` ended after {result.seconds_analysed:.1f} s although it says it is "
                                f"{result.seconds_total:.1f} s long: the file may be truncated.")
                 if len(table):
-                    st.plotly_chart(emotion_timeline_figure(table, pipe.classifier.class_names), key="video_chart")
+                    st.plotly_chart(emotion_timeline_figure(table, pipe.class_names), key="video_chart")
                     st.download_button("Download per-frame emotions (CSV)", table.to_csv(index=False).encode(),
                                        "emotions.csv", "text/csv")
                 else:

@@ -171,9 +171,8 @@ def alignment(scenes, located, run, class_names, crop_faces) -> dict:
     """The default model's accuracy on BlazeFace-found rotated faces, crops levelled by the eyes vs as found."""
     import streamlit_webrtc  # noqa: F401  (before TensorFlow)
 
-    from fer_core.live.classify import FaceClassifier
-    from fer_core.runs.store import default_run
-    clf = FaceClassifier(run or default_run().path)
+    from fer_core.api import FER
+    clf = FER(run, detector=None)
     if list(clf.class_names) != list(class_names):
         return {"skipped": "the model's classes are not FER2013's"}
     out = {}
@@ -184,12 +183,12 @@ def alignment(scenes, located, run, class_names, crop_faces) -> dict:
                 continue
             box, eyes = found
             gray = s["image"]
-            p = clf.predict(crop_faces(gray, box[None], 0.1))[0].argmax()
-            a = clf.predict(crop_faces(gray, box[None], 0.1, eyes=eyes[None]))[0].argmax()
+            p = clf.classify(crop_faces(gray, box[None], 0.1))[0].argmax()
+            a = clf.classify(crop_faces(gray, box[None], 0.1, eyes=eyes[None]))[0].argmax()
             plain, aligned, n = plain + (p == s["label"]), aligned + (a == s["label"]), n + 1
         out[key] = {"faces": n, "accuracy_as_found": round(plain / max(n, 1), 4),
                     "accuracy_aligned": round(aligned / max(n, 1), 4)}
-    out["model"] = str(Path(clf.run.path).name)
+    out["model"] = clf.model_id
     return out
 
 

@@ -58,7 +58,7 @@ def main():
     run = args.run or default_run().path
     frame = face_frame()
     pipe = LivePipeline(run, LiveSettings(show_timings=False, smoothing=1.0))
-    report = {"run": Path(run).name, "frame": "640x480, one 200 px CK+ face", "frames": args.frames, "modes": {}}
+    report = {"run": Path(run).name, "backend": pipe.fer.model.name, "frame": "640x480, one 200 px CK+ face", "frames": args.frames, "modes": {}}
     overlays = ["none", "Grad-CAM", "Grad-CAM++"] + (["CBAM attention"] if pipe.explainer.cbam else [])
     for overlay in overlays:
         pipe.settings.overlay = overlay
@@ -75,7 +75,7 @@ def main():
         assert results, "no face detected in the benchmark frame"
         report["modes"][overlay] = {"total": stats(totals), **{k: stats(v) for k, v in per_stage.items()}}
     x = np.zeros((1, 48, 48, 1), np.float32)
-    model = pipe.classifier.model
+    model = pipe.fer.keras_model
     model(x, training=False)
     eager = []
     for _ in range(30):

@@ -22,12 +22,12 @@ from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels, mapping_tabl
 from fer_core.errors import DataError
 from fer_core.evaluation.metrics import full_metrics
 from fer_core.evaluation.stats import bootstrap_ci
-from fer_core.models.predict import compiled_call, predict_probs, tta_mode
+from fer_core.models.predict import predict_probs, tta_mode
 from fer_core.runs.loader import load_model
 from fer_core.runs.run import Run
 from fer_core.settings import cache_dir
 
-EVAL_FORMAT = 2  # 2: latency through compiled_call (format 1 timed predict_on_batch)
+EVAL_FORMAT = 3  # 3: latency through FER, the one inference path (2: compiled_call; 1: predict_on_batch)
 ALL_SPLITS = "all"
 
 
@@ -76,17 +76,20 @@ class Evaluation:
         return d
 
 
-def measure_latency(model, repeats: int = 20) -> dict:
-    """Median inference latency through the compiled call the Live page uses (`compiled_call`)."""
-    call = compiled_call(model)
-    out = {}
+def measure_latency(run, repeats: int = 20) -> dict:
+    """Median inference latency of a run's face classifier through `FER`, the path the Live page, the CLI and the
+    server use (ONNX Runtime on CPU when it converts, else the compiled Keras call)."""
+    from fer_core.api import FER
+    fer = FER(run, detector=None)
+    size = fer.model.input_size
+    out = {"backend": fer.model.name}
     for batch in (1, 64):
-        x = np.random.default_rng(0).uniform(0, 255, (batch, 48, 48, 1)).astype(np.float32)
-        np.asarray(call(x))  # warm-up (tracing)
+        x = np.random.default_rng(0).integers(0, 256, (batch, size, size), dtype=np.uint8)
+        fer.classify(x)  # warm-up (tracing)
         times = []
         for _ in range(repeats):
             t = time.perf_counter()
-            np.asarray(call(x))
+            fer.classify(x)
             times.append(time.perf_counter() - t)
         out[f"batch{batch}"] = round(1000 * float(np.median(times)), 3)
     out["batch64_per_image"] = round(out["batch64"] / 64, 4)
@@ -97,8 +100,9 @@ def _ensemble_latency(records) -> dict:
     """An ensemble runs every member: its latency is the members' sum."""
     lat: dict = {}
     for r in records:
-        one = measure_latency(load_model(r))
-        lat = {k: round(lat.get(k, 0) + v, 4) for k, v in one.items()}
+        one = measure_latency(r)
+        lat["backend"] = "+".join(sorted({*lat.get("backend", "").split("+"), one.pop("backend")} - {""}))
+        lat.update({k: round(lat.get(k, 0) + v, 4) for k, v in one.items()})
     return lat
 
 

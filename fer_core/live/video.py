@@ -4,12 +4,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from fer_core.errors import DataError
-from fer_core.live.pipeline import LivePipeline
-
 # Kept here for the pages' imports; the definitions live with the one inference path (fer_core.inference).
 from fer_core.inference.images import MAX_IMAGE_PIXELS, decode_image, image_size  # noqa: F401,E402
 from fer_core.inference.video import MAX_VIDEO_PIXELS, MAX_VIDEO_SECONDS, VideoResult  # noqa: F401,E402
+from fer_core.live.pipeline import LivePipeline
 
 
 def process_video(path: str, pipeline: LivePipeline, every_nth: int = 1, max_seconds: float = MAX_VIDEO_SECONDS,

@@ -33,11 +33,10 @@ def rank_label_issues(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray
 def rank_by_run(run, ds) -> tuple[np.ndarray, int]:
     """Dataset rows ordered by likely label error under a saved run's predictions (rows whose label has no
     counterpart in the run's scheme are left out), and how many are flagged."""
+    from fer_core.api import FER
     from fer_core.data.schemes import UNMAPPED, map_labels
-    from fer_core.models.predict import predict_probs
-    from fer_core.runs.loader import load_model
     labels = map_labels(ds.labels, ds.scheme, run.scheme)
     known = np.flatnonzero(labels != UNMAPPED)
-    probs = predict_probs(load_model(run), ds.images[known])
+    probs = FER(run, detector=None).classify(ds.images[known])
     order, flagged = rank_label_issues(labels[known], probs)
     return known[order], int(flagged.sum())

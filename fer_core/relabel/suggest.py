@@ -125,9 +125,8 @@ def model_distribution(run, ds: Dataset, target: str) -> np.ndarray:
     path = _cache_file(ds, run_key(run), target)
     if path.exists():
         return np.load(path)
-    from fer_core.models.predict import predict_probs
-    from fer_core.runs.loader import load_model
-    dist = _spread(predict_probs(load_model(run), ds.images), run.scheme, target)
+    from fer_core.api import FER
+    dist = _spread(FER(run, detector=None).classify(ds.images), run.scheme, target)
     with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, dist)
     return dist
