@@ -50,16 +50,24 @@ class FrameFaces:
 
 
 def default_model_path() -> Path:
-    """The run models/default_run.txt names in the checkout, else the copy shipped in the package."""
-    from fer_core.runs.store import default_run
-    run = default_run()
-    return run.path if run is not None else BUNDLED
+    """The run models/default_run.txt names (a checkout, or FER_MODELS_DIR), else the copy shipped in the
+    package; never merely the newest run, so `FER()` means the same model everywhere."""
+    from fer_core.runs import layout
+    from fer_core.runs.run import Run
+    from fer_core.settings import models_dir
+    pointer = models_dir() / layout.DEFAULT_POINTER
+    if pointer.is_file():
+        named = models_dir() / pointer.read_text().strip()
+        if named.is_dir() and not Run.load(named).broken:
+            return named
+    return BUNDLED
 
 
 def resolve_model(run) -> "Path | object":
-    """None -> the default run; a Run, a run folder, a run name under models/, or an exported .onnx/.tflite file."""
+    """None or "default" -> the default model; a Run, a run folder, a run name under models/, or an exported
+    .onnx/.tflite file."""
     from fer_core.runs.run import Run
-    if run is None:
+    if run is None or run == "default":
         return Run.load(default_model_path())
     if isinstance(run, Run):
         return run

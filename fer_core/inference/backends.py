@@ -49,6 +49,13 @@ class Backend:
         return out
 
 
+def padded_size(n: int, pad_to: int = 8) -> int:
+    """1, 2, 4, 8, then multiples of 8: few distinct shapes, so the compiled Keras call is rarely retraced."""
+    if n <= pad_to:
+        return 1 << (n - 1).bit_length()
+    return -(-n // pad_to) * pad_to
+
+
 class KerasBackend(Backend):
     """The run's model (BatchNorm folded) through the compiled tf.function the Live page has always used."""
     name = "keras"
@@ -61,7 +68,6 @@ class KerasBackend(Backend):
         self._compiled = compiled_call(self.model)
 
     def _call(self, x):
-        from fer_core.live.classify import padded_size
         n = len(x)
         if n > 256:
             return np.concatenate([self._call(x[i:i + 256]) for i in range(0, n, 256)])

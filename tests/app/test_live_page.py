@@ -50,7 +50,7 @@ def test_live_page_wires_the_callback_and_shows_processed_frames(two_runs, ck_fa
     assert any("Processed frames: **4** of **5** received" in m.value for m in at.markdown)
     assert any(m.value.startswith("Face #") for m in at.markdown)
     bars = at.get("progress")
-    assert len(bars) == len(at.session_state["live_session"].pipeline.classifier.class_names)
+    assert len(bars) == len(at.session_state["live_session"].pipeline.class_names)
     assert any("processed fps" in c.value for c in at.caption)
     # STOP: the last stream's numbers are cleared, not left on screen
     patched_webrtc.playing = False
