@@ -19,6 +19,7 @@ MAX_IMAGE_BYTES = 50 * 1024**2  # a 40 MP JPEG is ~15 MB; a PNG of that size is 
 MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: bigger stills are refused before decoding (a 20000x20000 PNG needs 5.9 GB)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
 COLORS = ("bgr", "rgb")
+MIN_SIDE = 8  # pixels: a face crop smaller than this cannot be classified (FER2013's are 48)
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
@@ -47,8 +48,9 @@ def decode_image(data: bytes, name: str = "upload") -> np.ndarray:
         what = f"{size[0]:,}x{size[1]:,} pixels" if size[1] > 1 else "over 170 MP"
         raise DataError(f"the image is {what}; the limit is {MAX_IMAGE_PIXELS / 1e6:.0f} MP", path=name,
                         fix="use a smaller image")
-    if min(size) < 1:
-        raise DataError(f"the image is {size[0]}x{size[1]} pixels", path=name, fix="use an image with pixels in it")
+    if min(size) < MIN_SIDE:  # 0x0 headers, 100000x1 strips: nothing a face fits in
+        raise DataError(f"the image is {size[0]}x{size[1]} pixels; both sides need {MIN_SIDE} or more", path=name,
+                        fix="use a photo or a face crop")
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         raise DataError("not a readable image (truncated or corrupt)", path=name,

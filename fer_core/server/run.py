@@ -38,6 +38,8 @@ def serve(model=None, host: str | None = None, port: int | None = None, detector
     host = host or os.environ.get("FER_SERVER_HOST", "127.0.0.1")
     port = int(port or os.environ.get("FER_SERVER_PORT", 8000))
     keys = api_keys()
+    import cv2
+    cv2.setNumThreads(1)  # the server runs one request per core; OpenCV's own threads would oversubscribe them
     if host not in LOOPBACK and not keys:
         print(f"warning: listening on {host} without API keys: anyone who can reach this port can use the model "
               "(set FER_API_KEYS)", file=sys.stderr)
