@@ -12,6 +12,7 @@ from fer_core.app.charts import emotion_timeline_figure
 from fer_core.live.video import MAX_VIDEO_SECONDS, annotate_image, decode_image, process_video
 from fer_core.runs.store import default_run, list_runs
 from fer_core.app.ui import broken_runs_notice, model_card, plain, show_error
+from fer_core.app.export_view import export_panel
 
 st.title("Live")
 
@@ -50,6 +51,7 @@ settings = LiveSettings(overlay=overlay, target_class=None if target == "(predic
                                                   min_neighbors=neighbours, min_size=min_size, align=align))
 with st.expander(f"About this model: `{run_id}`"):
     model_card(run)
+    export_panel(run, key="live_export")
 
 
 

@@ -178,7 +178,7 @@ def send(port: int, case: dict, timeout: float = 60) -> tuple[int | None, bytes]
         while True:
             try:
                 chunk = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
+            except (TimeoutError, ConnectionResetError):
                 break
             if not chunk:
                 break

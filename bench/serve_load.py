@@ -34,7 +34,7 @@ def jpegs(n: int = 40) -> list[bytes]:
     from fer_core.api import FER
     from fer_core.data.loading import load_dataset
     rng = np.random.default_rng(0)
-    photos = [cv2.cvtColor(p, cv2.COLOR_RGB2BGR) for p in load_sample_images().images]
+    photos = [cv2.resize(cv2.cvtColor(p, cv2.COLOR_RGB2BGR), (720, 540)) for p in load_sample_images().images]
     faces = load_dataset(SHARED / "ckplus" / "ckplus.csv.gz").images
     fer = FER()
     out = []

@@ -8,7 +8,6 @@ import sys
 import time
 
 import cv2
-import numpy as np
 import pytest
 
 from conftest import REPO, frame_with

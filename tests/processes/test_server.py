@@ -1,5 +1,4 @@
 """The REST server: endpoints, JSON errors for bad input, limits, video jobs, API keys, and a real uvicorn process."""
-import json
 import os
 import socket
 import subprocess

@@ -1,0 +1,30 @@
+"""`pip install .` puts a working default model in the package: predictions outside the checkout, no models/."""
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_installed_package_predicts_outside_the_checkout(tmp_path, ck_faces):
+    import cv2
+
+    from conftest import frame_with
+    target = tmp_path / "site"
+    build = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                            "--target", str(target), str(REPO)], capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-2000:]
+    bundled = target / "fer_core" / "bundled" / "default"
+    assert {p.name for p in bundled.iterdir()} >= {"model.keras", "model.onnx", "model.onnx.json", "config.json"}
+    assert sum(p.stat().st_size for p in bundled.iterdir()) <= 5 * 1024**2
+    assert (target / "fer_core" / "data" / "schemes.json").exists()
+    cv2.imwrite(str(tmp_path / "face.jpg"), frame_with(ck_faces[0]))
+    code = ("import fer_core, sys; assert fer_core.__file__.startswith(sys.argv[1]), fer_core.__file__;"
+            "faces = fer_core.FER().detect_emotions('face.jpg'); print(len(faces), faces[0].top)")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(target), "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code, str(target)], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("1 ")
+    cli = subprocess.run([sys.executable, "-m", "fer_core", "predict", "face.jpg", "--no-progress"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0 and cli.stdout.count("\n") == 2, cli.stderr[-2000:]
