@@ -65,11 +65,12 @@ def cases() -> list[dict]:
         out.append({"case": label, "path": path, "body": body, "headers": {"content-type": content_type}})
 
     image("empty file", b"")
-    for cut in (1, 2, 4, 10, 20, 50, 100, 200, 400, 800, 1600, 3200, len(jpg) // 4, len(jpg) // 2):
+    for cut in (1, 2, 3, 4, 6, 10, 20, 50, 100, 150, 200, 300, 400, 600, 800, 1200, 1600, 3200, 6400, len(jpg) // 4,
+                len(jpg) // 3, len(jpg) // 2, 2 * len(jpg) // 3, len(jpg) - 100):
         image(f"jpeg truncated to {cut} bytes", jpg[:cut])
     for cut in (8, 16, 33, 40, 60, len(png) // 2, len(png) - 13):
         image(f"png truncated to {cut} bytes", png[:cut], name="x.png")
-    for n in (1, 3, 16, 100, 1000, 10_000, 100_000, 1_000_000):
+    for n in (1, 2, 3, 7, 16, 50, 100, 500, 1000, 5000, 10_000, 100_000, 1_000_000):
         image(f"{n} random bytes", rng.integers(0, 256, n, dtype=np.uint8).tobytes())
     for n in (1, 100, 10_000):
         image(f"{n} random bytes behind a JPEG magic", b"\xff\xd8\xff\xe0" + rng.integers(0, 256, n, dtype=np.uint8).tobytes())
@@ -190,11 +191,26 @@ def send(port: int, case: dict, timeout: float = 60) -> tuple[int | None, bytes]
     return int(data[9:12]), data.split(b"\r\n\r\n", 1)[-1]
 
 
+def tree(pid: int) -> list[int]:
+    """The server process and its descendants (uvicorn's worker processes, their resource tracker)."""
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            out += tree(int(child))
+    return out
+
+
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of the whole server: every process of it."""
+    total = 0
+    for p in tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
 
 
 def main():

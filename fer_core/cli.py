@@ -220,7 +220,7 @@ def _export(args) -> dict:
 def _serve(args):
     from fer_core.server.run import serve
     serve(model=args.model, host=args.host, port=args.port, detector=None if args.detector == "none" else args.detector,
-          backend=args.backend)
+          backend=args.backend, processes=args.processes)
     return None
 
 
@@ -370,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(serve)
     serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1, or FER_SERVER_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000, or FER_SERVER_PORT)")
+    serve.add_argument("--processes", type=int, default=None,
+                       help="server processes sharing the port (default: one per core, or FER_SERVER_PROCESSES)")
     serve.set_defaults(func=_serve, json=False)
     jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")
     jobs.add_argument("--cancel", metavar="JOB_ID")

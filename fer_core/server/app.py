@@ -63,8 +63,9 @@ def _read_upload(upload: UploadFile, limit: int, name: str) -> bytes:
 
 
 def create_app(fer=None, limits: Limits | None = None, api_keys: list[str] | None = None,
-               workers: int | None = None) -> FastAPI:
-    """The server's app. `fer` defaults to FER() (the default model, ONNX Runtime, BlazeFace)."""
+               workers: int | None = None, jobs_dir: str | None = None) -> FastAPI:
+    """The server's app. `fer` defaults to FER() (the default model, ONNX Runtime, BlazeFace); `workers` FER
+    clones run requests in parallel (default: one per core); `jobs_dir` is shared by all server processes."""
     from fer_core.api import FER
     limits = limits or Limits.from_env()
     fer = fer or FER(threads=1)
@@ -73,7 +74,7 @@ def create_app(fer=None, limits: Limits | None = None, api_keys: list[str] | Non
     for _ in range(workers or os.cpu_count() or 1):
         pool.put(fer.clone())
     from fer_core.server.videos import VideoJobs
-    videos = VideoJobs(fer.clone(), limits)
+    videos = VideoJobs(fer.clone(), limits, jobs_dir)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -186,7 +187,7 @@ def create_app(fer=None, limits: Limits | None = None, api_keys: list[str] | Non
         name = _safe_name(video, "video")
         if videos.active() >= limits.video_jobs:
             raise ApiError(429, "busy", f"{limits.video_jobs} videos are already waiting or running — try again later")
-        path = _save_video(video, videos.dir, limits.video_bytes, name)
+        path = _save_video(video, str(videos.uploads), limits.video_bytes, name)
         return videos.submit(path, name, every_nth)
 
     @app.get("/v1/videos/{job_id}", summary="A video job's status, progress and (when done) its rows",

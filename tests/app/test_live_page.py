@@ -106,3 +106,17 @@ def test_live_page_refuses_a_decompression_bomb_before_decoding_it(two_runs, pat
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "over 170 MP" in errors and "40 MP" in errors and "bomb.png" in errors
+
+
+def test_export_panel_writes_and_offers_the_onnx_file(two_runs, patched_webrtc):
+    at = AppTest.from_file(LIVE, default_timeout=180)
+    at.run()
+    assert not at.exception
+    at.selectbox(key="live_export_format").set_value("ONNX (.onnx)")
+    at.button(key="live_export_go").click()
+    at.run()
+    assert not at.exception and not at.error
+    run_id = at.sidebar.selectbox[0].value
+    exported = two_runs[[r.name for r in two_runs].index(run_id)] / "exports" / "model.onnx"
+    assert exported.exists() and (exported.parent / "model.onnx.json").exists()
+    assert any("from fer_core import FER" in c.value for c in at.code)
