@@ -13,6 +13,7 @@ import argparse
 import io
 import json
 import os
+import select
 import socket
 import struct
 import subprocess
@@ -161,18 +162,29 @@ def send(port: int, case: dict, timeout: float = 60) -> tuple[int | None, bytes]
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(head.encode())
+        def answered() -> bool:  # as a real client does: stop sending once the server has answered
+            return bool(select.select([s], [], [], 0)[0])
         try:
             if "stream" in case:
                 block = os.urandom(1 << 20)
                 for _ in range(case["stream"] >> 20):
+                    if answered():
+                        break
                     s.sendall(block)
             elif "chunked" in case:
                 block = os.urandom(1 << 20)
                 for _ in range(case["chunked"] >> 20):
+                    if answered():
+                        break
                     s.sendall(f"{len(block):x}\r\n".encode() + block + b"\r\n")
-                s.sendall(b"0\r\n\r\n")
+                else:
+                    s.sendall(b"0\r\n\r\n")
             else:
-                s.sendall(case["body"])
+                body = case["body"]
+                for start in range(0, max(len(body), 1), 1 << 20):
+                    if start and answered():
+                        break
+                    s.sendall(body[start:start + (1 << 20)])
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered and closed before taking the whole body: read its answer
         data = b""

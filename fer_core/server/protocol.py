@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -15,7 +16,20 @@ def _body(msg: str) -> bytes:
     return json.dumps({"error": {"kind": "request", "message": f"malformed HTTP request ({msg.rstrip('.')})"}}).encode()
 
 
+def _nodelay(transport) -> None:
+    """TCP_NODELAY on every connection. asyncio sets it only on sockets it created itself; uvicorn's worker
+    processes accept on a socket the parent made (proto 0), so without this a keep-alive client waits ~40 ms per
+    request for the delayed ACK (measured: 48 ms instead of 5 ms per request)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class JsonErrorsH11(H11Protocol):
+    def connection_made(self, transport) -> None:
+        _nodelay(transport)
+        super().connection_made(transport)
+
     def send_400_response(self, msg: str) -> None:
         headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
         self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers, reason=b"Bad Request")))
@@ -28,6 +42,10 @@ if importlib.util.find_spec("httptools") is not None:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class JsonErrorsHttpTools(HttpToolsProtocol):
+        def connection_made(self, transport) -> None:
+            _nodelay(transport)
+            super().connection_made(transport)
+
         def send_400_response(self, msg: str) -> None:
             body = _body(msg)
             self.transport.write(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: "
