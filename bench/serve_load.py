@@ -100,7 +100,7 @@ async def worker(port: int, requests: list[bytes], until: float, latencies: list
                 length = int(line.split(b":")[1])
         body = await reader.readexactly(length)
         latencies.append(time.perf_counter() - t)
-        if b" 200 " not in status or b'"faces":[{' not in body:
+        if b" 200 " not in status or b'"box"' not in body:
             errors.append(status.decode().strip())
         i += 1
     writer.close()

@@ -7,6 +7,7 @@ server's own faults, without a traceback). Inference runs in FastAPI's thread po
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import queue
@@ -15,7 +16,8 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fer_core import __version__
@@ -54,7 +56,10 @@ def _safe_name(upload: UploadFile, default: str) -> str:
 
 
 def _read_upload(upload: UploadFile, limit: int, name: str) -> bytes:
-    data = upload.file.read(limit + 1)
+    return _check_size(upload.file.read(limit + 1), limit, name)
+
+
+def _check_size(data: bytes, limit: int, name: str) -> bytes:
     if len(data) > limit:
         raise ApiError(413, "limit", f"{name}: the file is over the limit of {limit / 1024**2:.0f} MB")
     if not data:
@@ -95,7 +100,7 @@ def create_app(fer=None, limits: Limits | None = None, api_keys: list[str] | Non
         finally:
             pool.put(worker)
 
-    def check_key(request: Request) -> None:
+    async def check_key(request: Request) -> None:  # async: no thread-pool hop per request
         if not keys:
             return
         given = request.headers.get("x-api-key") or ""
@@ -151,14 +156,21 @@ def create_app(fer=None, limits: Limits | None = None, api_keys: list[str] | Non
                            "batch_bytes": limits.batch_bytes, "video_bytes": limits.video_bytes,
                            "video_seconds": limits.video_seconds}}
 
-    @app.post("/v1/analyze", summary="Every face in one image", dependencies=[Depends(check_key)])
-    def analyze(image: UploadFile = File(..., description="JPEG, PNG, BMP, TIFF or WebP")):
-        name = _safe_name(image, "image")
-        img = decode_image(_read_upload(image, limits.image_bytes, name), name)
+    def analyze_bytes(data: bytes, name: str) -> bytes:
+        img = decode_image(data, name)
         with borrow() as worker:
             faces = worker.predict_batch([img])[0]
-        return {"model": fer.model_id, "width": int(img.shape[1]), "height": int(img.shape[0]),
-                "faces": [f.to_dict() for f in faces]}
+        return json.dumps({"model": fer.model_id, "width": int(img.shape[1]), "height": int(img.shape[0]),
+                           "faces": [f.to_dict() for f in faces]}).encode()
+
+    @app.post("/v1/analyze", summary="Every face in one image", dependencies=[Depends(check_key)])
+    async def analyze(image: UploadFile = File(..., description="JPEG, PNG, BMP, TIFF or WebP")):
+        # async, with one thread-pool hop for the decoding and the model, and the JSON written here: the
+        # per-request work of the framework competes with the model for the same cores (bench/serve_load.py)
+        name = _safe_name(image, "image")
+        data = await image.read(limits.image_bytes + 1)
+        _check_size(data, limits.image_bytes, name)
+        return Response(await run_in_threadpool(analyze_bytes, data, name), media_type="application/json")
 
     @app.post("/v1/analyze/batch", summary="Every face in up to N images (one model call for all faces)",
               dependencies=[Depends(check_key)])

@@ -68,8 +68,11 @@ def serve(model=None, host: str | None = None, port: int | None = None, detector
         print(f"warning: listening on {host} without API keys: anyone who can reach this port can use the model "
               "(set FER_API_KEYS)", file=sys.stderr)
     jobs_dir = tempfile.mkdtemp(prefix="fer-server-jobs-")
+    # requests each process runs at once: one per core, so a process that got more of the connections than the
+    # others (the kernel hands them out unevenly) can still use every core
+    threads = os.cpu_count() or 1
     os.environ.update(FER_SERVER_MODEL=str(getattr(source, "path", source)), FER_SERVER_DETECTOR=detector or "none",
-                      FER_SERVER_BACKEND=backend, FER_SERVER_JOBS_DIR=jobs_dir)
+                      FER_SERVER_BACKEND=backend, FER_SERVER_JOBS_DIR=jobs_dir, FER_SERVER_THREADS=str(threads))
     print(f"FER Studio server: http://{host}:{port}/docs (model {Path(str(getattr(source, 'path', source))).name}, "
           f"{processes} process{'es' if processes > 1 else ''})", file=sys.stderr)
     try:
