@@ -1,0 +1,84 @@
+"""The Dataset value every page, loader and trainer passes around."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels
+
+IMAGE_SIZE = 48
+SPLIT_ORDER = ("Training", "PublicTest", "PrivateTest")
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """N 48x48 uint8 images with labels in `scheme`, a split per row, stable row ids and a content hash.
+
+    `votes` (N x 10 FERPlus vote counts) and `groups` (e.g. CK+ subject) are optional per-row extras.
+    """
+
+    name: str
+    source: str
+    scheme: str
+    images: np.ndarray
+    labels: np.ndarray
+    splits: np.ndarray
+    ids: np.ndarray
+    version: str
+    votes: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    is_demo: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        n = len(self.images)
+        if self.images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or self.images.dtype != np.uint8:
+            raise ValueError(f"images must be N x 48 x 48 uint8, got {self.images.shape} {self.images.dtype}")
+        for attr in ("labels", "splits", "ids"):
+            if len(getattr(self, attr)) != n:
+                raise ValueError(f"{attr} has {len(getattr(self, attr))} rows, images {n}")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return get_scheme(self.scheme).classes
+
+    @property
+    def split_names(self) -> list[str]:
+        present = list(dict.fromkeys(self.splits.tolist()))
+        return sorted(present, key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else 99, s))
+
+    def select(self, mask: np.ndarray) -> "Dataset":
+        """Rows where mask is true (or the given indices), same version lineage noted in the name."""
+        mask = np.asarray(mask)
+        take = lambda a: None if a is None else a[mask]  # noqa: E731
+        return replace(self, images=self.images[mask], labels=self.labels[mask], splits=self.splits[mask],
+                       ids=self.ids[mask], votes=take(self.votes), groups=take(self.groups))
+
+    def split(self, name: str) -> "Dataset":
+        return self.select(self.splits == name)
+
+    def in_scheme(self, scheme: str) -> "Dataset":
+        """The same rows with labels mapped into another scheme (UNMAPPED where there is no counterpart)."""
+        if scheme == self.scheme:
+            return self
+        return replace(self, scheme=scheme, labels=map_labels(self.labels, self.scheme, scheme))
+
+    def with_labels(self, labels: np.ndarray, scheme: str) -> "Dataset":
+        return replace(self, labels=np.asarray(labels, dtype=np.int64), scheme=scheme)
+
+    def unmapped_count(self) -> int:
+        return int((self.labels == UNMAPPED).sum())
+
+
+def content_hash(images: np.ndarray, labels: np.ndarray, splits: np.ndarray) -> str:
+    """Data version: sha256 over pixels, labels and splits (short hex). Row order matters, as in training."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(images).tobytes())
+    h.update(np.asarray(labels, dtype=np.int64).tobytes())
+    h.update("\n".join(np.asarray(splits).tolist()).encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,94 @@
+"""FERPlus votes (fer2013new.csv): rows align with FER2013 by position. Label modes follow the FERPlus paper."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from fer_core.data.schemes import UNMAPPED, get_scheme
+from fer_core.errors import DataError
+
+VOTE_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF")
+UNKNOWN, NOT_A_FACE = 8, 9
+LABEL_MODES = ("majority", "plurality", "probability")
+# Where labels come from, named once: training targets (all four) and evaluation ground truth (hard ones).
+LABEL_SOURCES = {
+    "labels": "the dataset's own labels",
+    "majority": "FERPlus votes, majority (paper)",
+    "plurality": "FERPlus votes, plurality",
+    "probability": "FERPlus votes, soft probabilities",
+}
+GROUND_TRUTHS = {k: v for k, v in LABEL_SOURCES.items() if k != "probability"}
+
+
+def load_votes(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (votes N x 10 int, usage N str). Errors name the file and row."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("FERPlus votes file not found", path=str(path),
+                        fix="point to fer2013new.csv from the FERPlus release")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        expected = ["Usage", "Image name", *VOTE_COLUMNS]
+        if header is None or [h.strip() for h in header] != expected:
+            raise DataError("not a FERPlus votes file: its first line is not the FERPlus header", path=str(path),
+                            fix=f"a FERPlus votes file starts with '{','.join(expected)}'")
+        votes, usage = [], []
+        for row, fields in enumerate(reader):
+            if len(fields) != len(expected):
+                raise DataError(f"{len(fields)} fields, expected {len(expected)}", path=str(path), row=row)
+            try:
+                counts = [int(v) for v in fields[2:]]
+            except ValueError:
+                raise DataError("vote counts must be integers", path=str(path), row=row) from None
+            if min(counts) < 0:
+                raise DataError("negative vote count", path=str(path), row=row)
+            votes.append(counts)
+            usage.append(fields[0].strip())
+    if not votes:
+        raise DataError("the votes file has no rows", path=str(path))
+    return np.asarray(votes, dtype=np.int64), np.asarray(usage)
+
+
+def labels_from_votes(votes: np.ndarray, mode: str = "majority") -> np.ndarray:
+    """Hard labels in the 'ferplus' scheme; UNMAPPED where the mode discards the image.
+
+    - majority (FERPlus paper): drop single outlier votes; the top emotion must hold more than half of
+      the remaining votes, else the image is 'unknown'.
+    - plurality: the top vote, first column on ties (the usual quick reading).
+    - probability: argmax of `probabilities_from_votes`, UNMAPPED when that discards the image.
+    """
+    votes = np.asarray(votes, dtype=np.float64)
+    if mode == "plurality":
+        return votes.argmax(axis=1)
+    if mode == "probability":
+        probs = probabilities_from_votes(votes)
+        out = probs.argmax(axis=1)
+        out[probs.sum(axis=1) == 0] = UNMAPPED
+        return out
+    if mode != "majority":
+        raise DataError(f"unknown FERPlus label mode '{mode}'", fix=f"use one of {', '.join(LABEL_MODES)}")
+    kept = np.where(votes <= 1, 0, votes)  # a single vote is treated as annotator noise
+    top = kept.argmax(axis=1)
+    top_votes = kept.max(axis=1)
+    total = kept.sum(axis=1)
+    return np.where((total > 0) & (top_votes > 0.5 * total), top, UNKNOWN)
+
+
+def probabilities_from_votes(votes: np.ndarray) -> np.ndarray:
+    """Soft labels: votes without single-vote outliers, normalised; all-zero rows when the image is unusable
+    (top class is unknown / not-a-face, or fewer than half of the votes agree on up to three emotions)."""
+    kept = np.where(np.asarray(votes) <= 1, 0, votes).astype(np.float64)
+    total = kept.sum(axis=1, keepdims=True)
+    order = np.argsort(-kept, axis=1, kind="stable")
+    top3 = np.take_along_axis(kept, order[:, :3], axis=1).sum(axis=1)
+    usable = (total[:, 0] > 0) & (top3 > 0.5 * total[:, 0]) & (order[:, 0] < UNKNOWN)
+    probs = np.divide(kept, total, out=np.zeros_like(kept), where=total > 0)
+    probs[~usable] = 0.0
+    return probs
+
+
+def vote_distribution_names() -> tuple[str, ...]:
+    return get_scheme("ferplus").classes

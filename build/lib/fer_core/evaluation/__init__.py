@@ -1,0 +1,1 @@
+"""Evaluation of saved runs and ensembles: metrics, statistics, cross-dataset mapping, caching."""

@@ -1,0 +1,1 @@
+"""Explanations for one face: Grad-CAM, Grad-CAM++ and CBAM attention maps."""

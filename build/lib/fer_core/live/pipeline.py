@@ -1,0 +1,157 @@
+"""Frame -> faces -> probabilities -> smoothed tracks -> drawing (+ explanation), with per-stage timings."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from fer_core.explain.overlays import Explainer
+from fer_core.live.detect import DetectorSettings
+from fer_core.live.draw import draw_face, draw_timings, overlay_heatmap
+from fer_core.live.stats import MovingStats
+from fer_core.live.tracking import Tracker
+
+
+@dataclass
+class LiveSettings:
+    overlay: str = "none"  # one of explain.OVERLAYS
+    target_class: int | None = None  # None: explain the predicted class
+    smoothing: float = 0.5  # EMA weight of the newest frame (1 = off)
+    margin: float = 0.1
+    show_timings: bool = True
+    detector: DetectorSettings = field(default_factory=DetectorSettings)
+
+
+@dataclass
+class FaceResult:
+    track_id: int
+    box: tuple
+    probs: np.ndarray  # smoothed
+    label: str
+    confidence: float
+
+
+class LivePipeline:
+    """Used by one thread at a time: the WebRTC worker of one stream (LiveSession), or a page run."""
+
+    def __init__(self, run_dir, settings: LiveSettings | None = None, backend: str = "auto"):
+        from fer_core.api import FER
+        self.settings = settings or LiveSettings()
+        self.fer = FER(run_dir, detector=self.settings.detector, backend=backend, margin=self.settings.margin)
+        self.fer.classify(np.zeros((1, self.fer.model.input_size, self.fer.model.input_size), np.uint8))  # warm-up
+        self.tracker = Tracker(alpha=self.settings.smoothing)
+        self._explainer = None
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.fer.class_names
+
+    @property
+    def explainer(self) -> Explainer:
+        if self._explainer is None:
+            self._explainer = Explainer(self.fer.keras_model)  # gradients: Keras, whatever backend classifies
+        return self._explainer
+
+    def process(self, frame_bgr: np.ndarray, draw: bool = True) -> tuple[np.ndarray, list[FaceResult], dict]:
+        """One frame -> (annotated copy, faces, per-stage milliseconds). Settings are read once per frame."""
+        s = self.settings  # the page swaps the whole object; this frame keeps the one it started with
+        self.fer.detector.settings = s.detector
+        self.fer.margin = s.margin
+        self.tracker.alpha = s.smoothing
+        t0 = time.perf_counter()
+        ff = self.fer.analyze_frame(frame_bgr, timings := {})
+        t1, t2 = t0 + timings["detect"], t0 + timings["detect"] + timings["classify"]
+        faces, boxes, probs = ff.crops, ff.boxes, ff.probs
+        tracks = self.tracker.update(boxes, probs)
+        names = self.fer.class_names
+        results = [FaceResult(t.id, tuple(int(v) for v in t.box), t.probs, names[int(t.probs.argmax())],
+                              float(t.probs.max())) for t in tracks]
+        out = frame_bgr.copy() if draw else frame_bgr
+        overlay_ms = draw_ms = 0.0
+        if draw:
+            if s.overlay != "none":
+                t_ov = time.perf_counter()
+                for face, r in zip(faces, results):
+                    cls = s.target_class if s.target_class is not None else int(r.probs.argmax())
+                    heat = self.explainer.explain(s.overlay, face, cls)
+                    if heat is not None:
+                        overlay_heatmap(out, r.box, heat)
+                overlay_ms = 1000 * (time.perf_counter() - t_ov)
+            t3 = time.perf_counter()
+            for r in results:
+                draw_face(out, r.box, r.label, r.confidence, r.track_id)
+            draw_ms = 1000 * (time.perf_counter() - t3)
+        return out, results, {"detect": 1000 * (t1 - t0), "classify": 1000 * (t2 - t1), "draw": draw_ms,
+                              "overlay": overlay_ms}
+
+
+class LiveSession:
+    """One browser tab's stream: the WebRTC worker thread processes frames, the page reads snapshots.
+
+    The lock guards only the published numbers, never the processing, so the page's once-a-second status
+    never waits for a frame and a frame never waits for the page.
+    """
+
+    def __init__(self, pipeline: LivePipeline):
+        self.pipeline = pipeline
+        self.lock = threading.Lock()
+        self.stats = MovingStats()
+        self.received = 0
+        self.frames = 0
+        self.frames_with_face = 0
+        self.latest: list[FaceResult] = []
+        self.error: str | None = None
+
+    def process(self, img: np.ndarray, received: int = 1) -> np.ndarray:
+        """Process one BGR frame (the newest of `received` that arrived since the last one)."""
+        try:
+            out, results, timings = self.pipeline.process(img)
+        except Exception as exc:  # noqa: BLE001 - a bad frame must not kill the stream; the page shows it
+            with self.lock:
+                self.received += received
+                self.error = f"{type(exc).__name__}: {exc}"
+            return img
+        with self.lock:
+            self.received += received
+            self.frames += 1
+            self.frames_with_face += bool(results)
+            self.latest = results
+            self.stats.add(timings, received)
+            fps, medians = self.stats.fps(), self.stats.medians()
+        if self.pipeline.settings.show_timings:
+            draw_timings(out, fps, medians)
+        return out
+
+    def callback(self, frame):
+        """streamlit-webrtc video_frame_callback: av.VideoFrame in, av.VideoFrame out. Never calls st.*."""
+        import av
+        return av.VideoFrame.from_ndarray(self.process(frame.to_ndarray(format="bgr24")), format="bgr24")
+
+    async def queued_callback(self, frames: list) -> list:
+        """streamlit-webrtc queued_video_frames_callback: every frame that arrived while the last one was being
+        processed. Only the newest is processed; the rest are counted, so the page can show the share."""
+        import av
+        img = frames[-1].to_ndarray(format="bgr24")
+        return [av.VideoFrame.from_ndarray(self.process(img, received=len(frames)), format="bgr24")]
+
+    def ended(self) -> None:
+        """The stream stopped: forget the last frame's faces and numbers (the page shows them otherwise)."""
+        with self.lock:
+            self.latest, self.error = [], None
+            self.received = self.frames = self.frames_with_face = 0
+            self.stats.clear()
+        self.pipeline.tracker.tracks.clear()
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            timings = {**self.stats.medians(), "fps": self.stats.fps(), "received_fps": self.stats.received_fps()}
+            return {"received": self.received, "frames": self.frames, "frames_with_face": self.frames_with_face,
+                    "timings": timings if self.frames else {},
+                    "faces": [(r.track_id, r.label, r.confidence, r.probs.tolist()) for r in self.latest],
+                    "error": self.error}
+
+    def update_settings(self, **changes) -> None:
+        """Swap in a new settings object: the worker thread reads a whole one per frame, never a half-updated one."""
+        self.pipeline.settings = replace(self.pipeline.settings, **changes)

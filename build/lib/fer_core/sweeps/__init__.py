@@ -1,0 +1,1 @@
+"""Hyperparameter sweeps, ablations and architecture searches on Optuna."""

@@ -1,0 +1,132 @@
+"""Turn a TrainConfig's data settings into arrays: images, one-hot/soft targets per split."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fer_core.data.ferplus import labels_from_votes, probabilities_from_votes
+from fer_core.data.loading import load_dataset
+from fer_core.data.pack import is_pack
+from fer_core.data.quality import image_hashes, leaked
+from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels, mapping_table
+from fer_core.errors import DataError
+
+
+@dataclass
+class SplitArrays:
+    images: np.ndarray  # n x 48 x 48 uint8
+    targets: np.ndarray  # n x K float32 (one-hot or soft)
+    labels: np.ndarray  # n hard labels (argmax of targets)
+    ids: np.ndarray
+
+
+@dataclass
+class TrainingData:
+    train: SplitArrays
+    val: SplitArrays
+    test: SplitArrays | None
+    class_names: tuple[str, ...]
+    data_version: str
+    dataset_name: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _soft_targets(votes: np.ndarray, scheme: str) -> np.ndarray:
+    """FERPlus vote probabilities summed into the target scheme's classes."""
+    probs = probabilities_from_votes(votes)
+    table = mapping_table("ferplus", scheme)
+    out = np.zeros((len(votes), get_scheme(scheme).n_classes), dtype=np.float32)
+    for src, dst in enumerate(table):
+        if dst != UNMAPPED:
+            out[:, dst] += probs[:, src]
+    total = out.sum(axis=1, keepdims=True)
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def _targets(cfg, ds) -> np.ndarray:
+    """One row of targets per image in `cfg.scheme` (all zeros where the row has no label there)."""
+    k = get_scheme(cfg.scheme).n_classes
+    if cfg.label_source == "labels":
+        labels = ds.in_scheme(cfg.scheme).labels
+        targets = np.zeros((len(ds), k), np.float32)
+        targets[labels != UNMAPPED, labels[labels != UNMAPPED]] = 1.0
+    else:
+        if ds.votes is None:
+            raise DataError(f"label source '{cfg.label_source}' needs FERPlus votes, and {ds.name} has none",
+                            fix="put fer2013new.csv beside the FER2013 CSV, or use label_source='labels'")
+        if cfg.label_source == "probability":
+            targets = _soft_targets(ds.votes, cfg.scheme)
+        else:
+            hard = map_labels(labels_from_votes(ds.votes, cfg.label_source), "ferplus", cfg.scheme)
+            targets = np.zeros((len(ds), k), np.float32)
+            targets[hard != UNMAPPED, hard[hard != UNMAPPED]] = 1.0
+    return targets
+
+
+def check_trainable(cfg, ds) -> None:
+    """Refuse, before a job is queued, a dataset whose training split has no label in the chosen scheme."""
+    usable = _targets(cfg, ds).sum(axis=1) > 0
+    if not (usable & (ds.splits == cfg.train_split)).any():
+        in_scheme = f"in the '{cfg.scheme}' scheme" if cfg.label_source == "labels" else f"from '{cfg.label_source}'"
+        raise DataError(f"no labelled images {in_scheme} in split '{cfg.train_split}' of {ds.name} "
+                        f"(its labels are {ds.scheme}; splits: {', '.join(ds.split_names)})",
+                        fix=f"choose the label scheme '{ds.scheme}', or a dataset with {cfg.train_split} rows")
+
+
+def _hold_out(labels: np.ndarray, rows: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split `rows` into (train, val): a seeded share for validation, stratified by class where every class has two
+    rows or more (scikit-learn's rule), otherwise plain random."""
+    from sklearn.model_selection import train_test_split
+
+    n_val = max(1, int(round(fraction * len(rows))))
+    counts = np.bincount(labels[rows])
+    stratify = labels[rows] if counts[counts > 0].min() >= 2 and n_val >= (counts > 0).sum() else None
+    train, val = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
+    return np.sort(train), np.sort(val)
+
+
+def prepare(cfg) -> TrainingData:
+    ds = load_dataset(cfg.data)
+    scheme = get_scheme(cfg.scheme)
+    targets = _targets(cfg, ds)
+    usable = targets.sum(axis=1) > 0
+    notes = list(ds.notes) if is_pack(cfg.data) else []  # a lossy copy says so in the run's record
+    if (~usable).any():
+        notes.append(f"{int((~usable).sum())} rows have no label in '{cfg.scheme}' from '{cfg.label_source}' and are left out.")
+    train_mask = usable & (ds.splits == cfg.train_split)
+    if cfg.exclude_leaks_from_training:
+        leak = train_mask & leaked(image_hashes(ds.images), ds.splits, cfg.train_split, [cfg.val_split, cfg.test_split])
+        train_mask &= ~leak
+        notes.append(f"{int(leak.sum())} Training rows whose image also occurs in {cfg.val_split}/{cfg.test_split} were dropped from training (test sets unchanged).")
+    train_rows = np.flatnonzero(train_mask)
+    held_out = None
+    if not (usable & (ds.splits == cfg.val_split)).any() and cfg.val_holdout and len(train_rows) >= 2:
+        # No validation split (a class-folder dataset, a CSV without Usage, a Relabel export of Training rows):
+        # selection needs one, so a seeded share of the training rows is held out and never trained on.
+        train_rows, held_out = _hold_out(targets.argmax(axis=1), train_rows, cfg.val_holdout, cfg.seed)
+        notes.append(f"{ds.name} has no labelled '{cfg.val_split}' rows: {len(held_out)} of its "
+                     f"'{cfg.train_split}' rows ({cfg.val_holdout:.0%}, seed {cfg.seed}) are held out for validation "
+                     "and not trained on.")
+    if cfg.max_train_images and len(train_rows) > cfg.max_train_images:
+        rng = np.random.default_rng(cfg.seed)
+        train_rows = np.sort(rng.choice(train_rows, cfg.max_train_images, replace=False))
+        notes.append(f"Training on a random subset of {cfg.max_train_images} images (seed {cfg.seed}).")
+
+    def arrays(rows):
+        return SplitArrays(ds.images[rows], targets[rows], targets[rows].argmax(axis=1), ds.ids[rows])
+
+    def split(name):
+        rows = np.flatnonzero(usable & (ds.splits == name))
+        return arrays(rows) if len(rows) else None
+
+    val = arrays(held_out) if held_out is not None else split(cfg.val_split)
+    test = split(cfg.test_split)
+    if not len(train_rows):
+        raise DataError(f"no labelled images in split '{cfg.train_split}' of {ds.name}",
+                        fix=f"splits here: {', '.join(ds.split_names)}")
+    if val is None:
+        raise DataError(f"no labelled images in validation split '{cfg.val_split}' of {ds.name}",
+                        fix=f"splits here: {', '.join(ds.split_names)}; or hold out part of "
+                            f"'{cfg.train_split}' (val_holdout > 0)")
+    return TrainingData(arrays(train_rows), val, test, scheme.classes, ds.version, ds.name, notes)

@@ -1,0 +1,81 @@
+"""Paths typed in the UI: only inside the configured roots, only regular files or folders, only up to a size cap.
+
+The roots are FER_DATA_ROOTS (folders separated by os.pathsep) when set; otherwise the data folder
+(FER_DATA_DIR, and FER_DATA's folder), the models folder and the Relabel projects folder (exports included).
+Roots are checked before anything else, so a refused path never reveals whether it exists, and no message
+ever quotes a file's contents.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from fer_core.errors import DataError
+
+DEFAULT_READ_CAP = 2 * 1024**3  # FER2013 is 0.3 GB uncompressed; anything far bigger is a mistake or an attack
+
+
+def user_roots() -> list[Path]:
+    from fer_core.relabel.project import projects_dir
+    from fer_core.settings import data_dir, models_dir
+    value = os.environ.get("FER_DATA_ROOTS")
+    if value:
+        roots = [Path(p) for p in value.split(os.pathsep) if p.strip()]
+    else:
+        roots = [d for d in (data_dir(), models_dir(), projects_dir()) if d is not None]
+        if os.environ.get("FER_DATA"):
+            roots.append(Path(os.environ["FER_DATA"]).expanduser().parent)
+    return [r.expanduser().resolve() for r in roots]
+
+
+def read_cap() -> int:
+    try:
+        return int(os.environ.get("FER_MAX_READ_BYTES", DEFAULT_READ_CAP))
+    except ValueError:
+        return DEFAULT_READ_CAP
+
+
+def _inside_roots(text: str) -> Path:
+    text = (text or "").strip()
+    if not text:
+        raise DataError("no path given", fix="type the path of a file or folder")
+    if "\x00" in text:
+        raise DataError("the path contains a NUL character", path=repr(text))
+    roots = user_roots()
+    candidate = Path(text).expanduser()
+    if not candidate.is_absolute():
+        candidate = (roots[0] if roots else Path.cwd()) / candidate
+    resolved = candidate.resolve()  # follows symlinks and '..', so neither can lead outside
+    if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
+        listed = ", ".join(str(r) for r in roots) or "(none configured)"
+        raise DataError("this path is outside the folders the app may use", path=text,
+                        fix=f"put the data under one of: {listed}; or set FER_DATA_ROOTS when starting the app")
+    return resolved
+
+
+def readable_path(text: str) -> Path:
+    """An existing regular file (up to the size cap) or folder inside the roots."""
+    path = _inside_roots(text)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise DataError("file not found", path=text, fix="check the spelling; paths are on the server") from None
+    except OSError as exc:
+        raise DataError(f"cannot open ({exc.strerror})", path=text) from None
+    if stat.S_ISDIR(st.st_mode):
+        return path
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError("not a regular file or folder", path=text, fix="choose a CSV, .csv.gz, pack or image folder")
+    if st.st_size > read_cap():
+        raise DataError(f"the file is {st.st_size / 1024**3:.1f} GB; the limit is {read_cap() / 1024**3:.1f} GB",
+                        path=text, fix="use a smaller file, or raise FER_MAX_READ_BYTES when starting the app")
+    return path
+
+
+def writable_folder(text: str) -> Path:
+    """A folder inside the roots to write into (it may not exist yet; it must not be a file)."""
+    path = _inside_roots(text)
+    if path.exists() and not path.is_dir():
+        raise DataError("this is a file, not a folder", path=text, fix="choose a folder to export into")
+    return path
