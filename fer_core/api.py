@@ -122,7 +122,7 @@ class FER:
         twin = object.__new__(FER)
         twin.__dict__.update(self.__dict__)
         if self.detector is not None:
-            twin.detector = FaceDetector(self.detector.settings, private=True)
+            twin.detector = FaceDetector(self.detector.settings)
         return twin
 
     def __repr__(self) -> str:

@@ -1,4 +1,4 @@
-"""Face detection: BlazeFace (MediaPipe's, via OpenCV DNN) or OpenCV's bundled Haar cascade; crops for the model.
+"""Face detection: BlazeFace (MediaPipe's, on LiteRT) or OpenCV's bundled Haar cascade; crops for the model.
 
 Boxes are (x, y, w, h) in frame pixels, framed like FER2013's crops (forehead to chin), whichever detector
 found them, so the classifier sees what it was trained on. bench/detect.py measures the detectors.
@@ -29,9 +29,8 @@ class DetectorSettings:
 
 
 class FaceDetector:
-    def __init__(self, settings: DetectorSettings | None = None, private: bool = False):
-        self.settings = settings or DetectorSettings()
-        self.private = private  # own detector networks, for a thread that detects beside others
+    def __init__(self, settings: DetectorSettings | None = None):
+        self.settings = settings or DetectorSettings()  # every detector has its own networks: one per thread
         self._backends: dict = {}
         self._backend(self.settings)  # fail now, with a clear message, if the detector is missing
 
@@ -46,7 +45,7 @@ class FaceDetector:
                 self._backends[s.name] = cascade
             else:
                 from fer_core.live.blazeface import BlazeFace
-                self._backends[s.name] = BlazeFace("full" if s.name.endswith("full") else "short", private=self.private)
+                self._backends[s.name] = BlazeFace("full" if s.name.endswith("full") else "short")
         return self._backends[s.name]
 
     def locate(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

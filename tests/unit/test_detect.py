@@ -72,3 +72,14 @@ def test_image_size_is_read_from_the_header_and_big_images_are_refused():
     with pytest.raises(DataError, match="9,000x5,000 pixels; the limit is 40 MP") as err:
         decode_image(buf.getvalue(), "wide.png")
     assert err.value.path == "wide.png"
+
+
+@pytest.mark.parametrize("variant", ["short", "full"])
+def test_litert_and_opencv_runtimes_find_the_same_faces(ck_faces, variant):
+    """LiteRT is the default runtime (faster); OpenCV DNN the fallback: the same network, the same boxes."""
+    lite, ocv = blazeface.BlazeFace(variant, engine="litert"), blazeface.BlazeFace(variant, engine="opencv")
+    for face in ck_faces[:5]:
+        frame = frame_with(face)
+        (b1, s1, p1), (b2, s2, p2) = lite.detect(frame), ocv.detect(frame)
+        assert len(b1) == len(b2) == 1
+        assert np.abs(b1 - b2).max() <= 2 and abs(float(s1[0]) - float(s2[0])) < 1e-3 and np.abs(p1 - p2).max() < 2
