@@ -44,9 +44,20 @@ with st.sidebar.expander("Face detector"):
         align = st.checkbox("Level the eyes before classifying", value=True,
                             help="Rotates each face crop so the eye line is horizontal (tilted heads).")
         scale, neighbours = 1.1, 5
+camera = st.sidebar.selectbox("Camera resolution", ["640x480", "1280x720"],
+                              help="1280x720 shows small faces (people farther away) in more pixels; it costs more "
+                                   "per frame. The detector works at either.")
+cam_w, cam_h = (int(v) for v in camera.split("x"))
 servers = st.sidebar.text_area("STUN/TURN servers (one URL per line; empty = localhost only)", "")
+explain_track = None
+if overlay == "Grad-CAM++":
+    latest_ids = [f[0] for f in st.session_state.get("live_session").snapshot()["faces"]] \
+        if st.session_state.get("live_session") else []
+    pick = st.sidebar.selectbox("Face to explain (Grad-CAM++ explains one)", ["the largest"] + [f"#{i}" for i in latest_ids],
+                                help="Grad-CAM++ costs ~30 ms a face, so with several faces only one is explained.")
+    explain_track = None if pick == "the largest" else int(pick[1:])
 settings = LiveSettings(overlay=overlay, target_class=None if target == "(predicted)" else classes.index(target),
-                        smoothing=smoothing,
+                        smoothing=smoothing, explain_track=explain_track,
                         detector=DetectorSettings(name=detector_name, score_threshold=min_score, scale_factor=scale,
                                                   min_neighbors=neighbours, min_size=min_size, align=align))
 with st.expander(f"About this model: `{run_id}`"):
@@ -80,14 +91,23 @@ with tab_cam:
     with video_col:
         ice = [{"urls": [u.strip()]} for u in servers.splitlines() if u.strip()]
         # queued callback: frames that arrive while one is processed are counted and skipped, never queued up
-        ctx = webrtc_streamer(key=f"live-{run_id}", mode=WebRtcMode.SENDRECV,
+        ctx = webrtc_streamer(key=f"live-{run_id}-{camera}", mode=WebRtcMode.SENDRECV,
                               queued_video_frames_callback=session.queued_callback, on_video_ended=session.ended,
                               rtc_configuration={"iceServers": ice},
-                              media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+                              media_stream_constraints={"video": {"width": cam_w, "height": cam_h}, "audio": False},
                               async_processing=True)
     playing = bool(ctx is not None and ctx.state.playing)
     if not playing:
         session.ended()  # after STOP the last stream's numbers must not linger
+
+    def face_table(faces) -> str:
+        """Every face in one compact table (8 faces fit): id, label, score, the top three classes."""
+        rows = ["| face | emotion | top 3 |", "| --- | --- | --- |"]
+        for track, label, conf, probs in faces:
+            top = sorted(zip(classes, probs), key=lambda kv: -kv[1])[:3]
+            bars = " · ".join(f"{n} {'▮' * max(1, round(p * 10))} {p:.0%}" for n, p in top)
+            rows.append(f"| #{track} | **{label}** {conf:.0%} | {bars} |")
+        return "\n".join(rows)
 
     @st.fragment(run_every=1)
     def live_status():
@@ -102,13 +122,21 @@ with tab_cam:
         st.caption(f"{t['fps']:.1f} processed fps of {t['received_fps']:.1f} received · detect {t['detect']:.1f} ms · "
                    f"classify {t['classify']:.1f} ms · overlay {t['overlay']:.1f} ms · draw {t['draw']:.1f} ms "
                    "(medians of the last 30 frames)")
+        viewers = f"{snap['streams']} stream{'s' if snap['streams'] != 1 else ''} on this server (at most " \
+                  f"{snap['max_streams']}, FER_LIVE_MAX_STREAMS)"
+        if snap["refused"]:
+            st.error(f"**This server is full.** {viewers}: your camera's frames come back unprocessed. Try again "
+                     "when another viewer stops, or raise FER_LIVE_MAX_STREAMS on a larger machine.")
+        elif snap["dropped_share"] > 0.1:
+            st.warning(f"**Frames are being dropped:** {snap['dropped_share']:.0%} of what the camera sends is "
+                       f"skipped because processing cannot keep up ({t['fps']:.0f} of {t['received_fps']:.0f} fps). "
+                       f"{viewers}. Fewer viewers, no overlay or 640x480 make room.")
+        else:
+            st.caption(viewers)
         if snap["error"]:
             st.warning(f"Last frame error: {snap['error']}")
         if snap["faces"]:
-            track, label, conf, probs = snap["faces"][0]
-            st.markdown(f"Face #{track}: **{label}** ({conf:.0%})")
-            for name, p in zip(classes, probs):
-                st.progress(min(max(float(p), 0.0), 1.0), text=f"{name} {p:.0%}")
+            st.markdown(face_table(snap["faces"]))
         else:
             st.caption("No face in the latest frame.")
 

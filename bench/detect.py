@@ -102,6 +102,7 @@ def main():
     parser.add_argument("--run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--group-scenes", type=int, default=100, help="group scenes per frame size")
     args = parser.parse_args()
     from fer_core.live.detect import DETECTORS, DetectorSettings, FaceDetector, crop_faces
     rng = np.random.default_rng(args.seed)
@@ -163,8 +164,81 @@ def main():
         "webcam_recall": {n: round(float(webcam_recall(n)), 4) for n in d},
         "why": "Live serves webcams (faces >= 160 px): the default is the best there; blazeface-full, better on "
                "small faces, is offered in the Live page's detector menu."}
+    result["groups"] = groups(picks, rng, args.group_scenes, DETECTORS, FaceDetector, DetectorSettings)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "detectors"}, indent=2))
+
+
+BUCKETS = ((40, 60), (60, 100), (100, 160), (160, 261))  # face width in frame pixels (the issue's buckets)
+FRAMES = ((640, 480), (1280, 720))
+
+
+def group_scene(rng, photos, picks, width: int, height: int) -> tuple[np.ndarray, list]:
+    """A real photo (scikit-learn's samples, resized and cropped to the frame) with 2-8 upright faces that do not
+    overlap, their sizes drawn evenly from the four buckets."""
+    photo = photos[rng.integers(len(photos))]
+    zoom = rng.uniform(1.0, 1.8) * max(width / photo.shape[1], height / photo.shape[0]) * 1.01
+    big = cv2.resize(photo, None, fx=zoom, fy=zoom)
+    y0, x0 = rng.integers(0, big.shape[0] - height + 1), rng.integers(0, big.shape[1] - width + 1)
+    scene = big[y0:y0 + height, x0:x0 + width].copy()
+    k, truth = int(rng.integers(2, 9)), []
+    for _ in range(40 * k):
+        if len(truth) == k:
+            break
+        lo, hi = BUCKETS[rng.integers(len(BUCKETS))]
+        size = min(int(rng.integers(lo, hi)), height - 1)
+        x, y = int(rng.integers(0, width - size)), int(rng.integers(0, height - size))
+        if any(x < bx + bw + 8 and bx < x + size + 8 and y < by + bh + 8 and by < y + size + 8 for bx, by, bw, bh in truth):
+            continue
+        face = picks[rng.integers(len(picks))][0]
+        scene[y:y + size, x:x + size] = cv2.resize(face, (size, size), interpolation=cv2.INTER_CUBIC)
+        truth.append((x, y, size, size))
+    return cv2.cvtColor(scene, cv2.COLOR_GRAY2BGR), truth
+
+
+def groups(picks, rng, n: int, detectors, FaceDetector, DetectorSettings) -> dict:
+    """Recall per face-size bucket, false positives per image and ms per frame on group scenes (2-8 faces) and
+    face-free photo scenes, at 640x480 and 1280x720, for every detector (combinations included)."""
+    from sklearn.datasets import load_sample_images
+    photos = [cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) for img in load_sample_images().images]
+    out = {"scenes_per_frame_size": n, "buckets_px": [f"{lo}-{hi - 1}" for lo, hi in BUCKETS],
+           "faces": "FER2013 PrivateTest and CK+ crops upscaled, upright, on real photos", "frames": {}}
+    for width, height in FRAMES:
+        scenes = [group_scene(rng, photos, picks, width, height) for _ in range(n)]
+        empties = []
+        for _ in range(n // 2):
+            photo = photos[rng.integers(len(photos))]
+            empties.append(cv2.cvtColor(cv2.resize(photo, (width, height)), cv2.COLOR_GRAY2BGR))
+        frame_key = f"{width}x{height}"
+        out["frames"][frame_key] = {"faces": sum(len(t) for _, t in scenes), "detectors": {}}
+        for name in detectors:
+            det = FaceDetector(DetectorSettings(name=name, min_size=24))
+            det.locate(scenes[0][0])  # warm-up
+            per, fps, times, sized = {b: [] for b in BUCKETS}, [], [], []
+            for img, truth in scenes:
+                t = time.perf_counter()
+                boxes = det.detect(img)
+                times.append(1000 * (time.perf_counter() - t))
+                used = set()
+                for tb in truth:
+                    m = [j for j, b in enumerate(boxes) if hits(b, tb) and j not in used]
+                    per[next(b for b in BUCKETS if b[0] <= tb[2] < b[1])].append(bool(m))
+                    sized.append((tb[2], bool(m)))
+                    used |= set(m[:1])
+                fps.append(len(boxes) - len(used))
+            for img in empties:
+                t = time.perf_counter()
+                fps.append(len(det.detect(img)))
+                times.append(1000 * (time.perf_counter() - t))
+            recall = {f"{lo}-{hi - 1}": round(float(np.mean(v)), 4) for (lo, hi), v in per.items()}
+            row = {"recall_by_face_px": recall,
+                   "recall_48_plus": round(float(np.mean([h for px, h in sized if px >= 48])), 4),
+                   "recall_100_plus": round(float(np.mean([h for px, h in sized if px >= 100])), 4),
+                   "false_positives_per_image": round(float(np.mean(fps)), 4),
+                   "ms_per_frame": round(float(np.median(times)), 2)}
+            out["frames"][frame_key]["detectors"][name] = row
+            print(frame_key, name, json.dumps(row), flush=True)
+    return out
 
 
 def alignment(scenes, located, run, class_names, crop_faces) -> dict:

@@ -58,8 +58,11 @@ class _LiteRT:
 
     def __init__(self, path: Path):
         from ai_edge_litert.interpreter import Interpreter
-        self.interpreter = Interpreter(str(path), num_threads=1)
-        self.interpreter.allocate_tensors()
+
+        from fer_core.quiet_import import fd2_silenced
+        with fd2_silenced():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every CLI run otherwise
+            self.interpreter = Interpreter(str(path), num_threads=1)
+            self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         outs = self.interpreter.get_output_details()
         self.scores = next(o["index"] for o in outs if o["shape"][-1] == 1)

@@ -11,7 +11,9 @@ import cv2
 import numpy as np
 
 CASCADE = "haarcascade_frontalface_default.xml"
-DETECTORS = ("blazeface", "blazeface-full", "haar")  # the first is the default: see bench/results/detect.json
+DETECTORS = ("blazeface", "blazeface-full", "blazeface-multi", "haar")  # the first is the default: bench/results/detect.json
+# which BlazeFace networks each name runs; several are merged by non-maximum suppression
+BLAZE_VARIANTS = {"blazeface": ("short",), "blazeface-full": ("full",), "blazeface-multi": ("short", "full")}
 
 # BlazeFace boxes run eyebrows to chin; FER2013 crops (and Haar boxes) sit ~13 % of a box higher and 1.2x wider.
 BLAZE_TO_FER = {"shift_up": 0.13, "scale": 1.2}
@@ -45,7 +47,9 @@ class FaceDetector:
                 self._backends[s.name] = cascade
             else:
                 from fer_core.live.blazeface import BlazeFace
-                self._backends[s.name] = BlazeFace("full" if s.name.endswith("full") else "short")
+                for v in BLAZE_VARIANTS[s.name]:
+                    self._backends.setdefault(v, BlazeFace(v))
+                self._backends[s.name] = tuple(self._backends[v] for v in BLAZE_VARIANTS[s.name])
         return self._backends[s.name]
 
     def locate(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -55,8 +59,11 @@ class FaceDetector:
         if s.name == "haar":
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
             return self._haar(backend, gray), None
-        backend.score_threshold = s.score_threshold
-        boxes, _, points = backend.detect(frame)
+        found = []
+        for net in backend:
+            net.score_threshold = s.score_threshold
+            found.append(net.detect(frame))
+        boxes, scores, points = found[0] if len(found) == 1 else merge_detections(found)
         x, y, w, h = (boxes[:, i].astype(float) for i in range(4))
         side = np.maximum(w, h) * BLAZE_TO_FER["scale"]
         cx, cy = x + w / 2, y + h / 2 - BLAZE_TO_FER["shift_up"] * h
@@ -77,6 +84,17 @@ class FaceDetector:
         if len(boxes) == 0:
             return np.zeros((0, 4), int)
         return np.round(np.asarray(boxes) / scale).astype(int)
+
+
+def merge_detections(found: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Several networks' (boxes, scores, points) as one set: the best-scored box of each overlapping group."""
+    boxes = np.concatenate([f[0] for f in found])
+    scores = np.concatenate([f[1] for f in found])
+    points = np.concatenate([f[2] for f in found])
+    if not len(boxes):
+        return boxes.reshape(0, 4).astype(int), scores, points
+    keep = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), 0.0, 0.3), int).reshape(-1)
+    return boxes[keep], scores[keep], points[keep]
 
 
 def eye_angle(eyes: np.ndarray) -> float:

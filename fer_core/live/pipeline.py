@@ -9,7 +9,7 @@ import numpy as np
 
 from fer_core.explain.overlays import Explainer
 from fer_core.live.detect import DetectorSettings
-from fer_core.live.draw import draw_face, draw_timings, overlay_heatmap
+from fer_core.live.draw import draw_face, draw_notice, draw_timings, overlay_heatmap
 from fer_core.live.stats import MovingStats
 from fer_core.live.tracking import Tracker
 
@@ -22,6 +22,7 @@ class LiveSettings:
     margin: float = 0.1
     show_timings: bool = True
     detector: DetectorSettings = field(default_factory=DetectorSettings)
+    explain_track: int | None = None  # Grad-CAM++ explains one face: this track, else the largest face
 
 
 @dataclass
@@ -73,7 +74,11 @@ class LivePipeline:
         if draw:
             if s.overlay != "none":
                 t_ov = time.perf_counter()
-                for face, r in zip(faces, results):
+                explained = list(zip(faces, results))
+                if s.overlay == "Grad-CAM++" and len(explained) > 1:  # ~30 ms a face: one face only
+                    chosen = [p for p in explained if p[1].track_id == s.explain_track]
+                    explained = chosen or [max(explained, key=lambda p: p[1].box[2])]
+                for face, r in explained:
                     cls = s.target_class if s.target_class is not None else int(r.probs.argmax())
                     heat = self.explainer.explain(s.overlay, face, cls)
                     if heat is not None:
@@ -85,6 +90,12 @@ class LivePipeline:
             draw_ms = 1000 * (time.perf_counter() - t3)
         return out, results, {"detect": 1000 * (t1 - t0), "classify": 1000 * (t2 - t1), "draw": draw_ms,
                               "overlay": overlay_ms}
+
+
+def dropped_share(timings: dict) -> float:
+    """The share of arriving frames that were skipped (processing could not keep up), over the moving window."""
+    received, processed = timings.get("received_fps", 0.0), timings.get("fps", 0.0)
+    return max(0.0, 1.0 - processed / received) if received > 0 else 0.0
 
 
 class LiveSession:
@@ -103,9 +114,18 @@ class LiveSession:
         self.frames_with_face = 0
         self.latest: list[FaceResult] = []
         self.error: str | None = None
+        self.refused = 0  # frames returned unprocessed because the server's stream cap was reached
 
     def process(self, img: np.ndarray, received: int = 1) -> np.ndarray:
         """Process one BGR frame (the newest of `received` that arrived since the last one)."""
+        from fer_core.live.capacity import STREAMS, max_streams
+        if not STREAMS.admit(id(self)):
+            with self.lock:
+                self.received += received
+                self.refused += received
+            out = img.copy()
+            draw_notice(out, f"Server busy: {max_streams()} streams already (FER_LIVE_MAX_STREAMS). Try again later.")
+            return out
         try:
             out, results, timings = self.pipeline.process(img)
         except Exception as exc:  # noqa: BLE001 - a bad frame must not kill the stream; the page shows it
@@ -138,19 +158,24 @@ class LiveSession:
 
     def ended(self) -> None:
         """The stream stopped: forget the last frame's faces and numbers (the page shows them otherwise)."""
+        from fer_core.live.capacity import STREAMS
+        STREAMS.leave(id(self))
         with self.lock:
             self.latest, self.error = [], None
-            self.received = self.frames = self.frames_with_face = 0
+            self.received = self.frames = self.frames_with_face = self.refused = 0
             self.stats.clear()
         self.pipeline.tracker.tracks.clear()
 
     def snapshot(self) -> dict:
+        from fer_core.live.capacity import STREAMS, max_streams
+        streams = STREAMS.active()
         with self.lock:
             timings = {**self.stats.medians(), "fps": self.stats.fps(), "received_fps": self.stats.received_fps()}
             return {"received": self.received, "frames": self.frames, "frames_with_face": self.frames_with_face,
                     "timings": timings if self.frames else {},
                     "faces": [(r.track_id, r.label, r.confidence, r.probs.tolist()) for r in self.latest],
-                    "error": self.error}
+                    "error": self.error, "refused": self.refused, "streams": streams, "max_streams": max_streams(),
+                    "dropped_share": dropped_share(timings) if self.frames else 0.0}
 
     def update_settings(self, **changes) -> None:
         """Swap in a new settings object: the worker thread reads a whole one per frame, never a half-updated one."""

@@ -48,14 +48,16 @@ def test_live_page_wires_the_callback_and_shows_processed_frames(two_runs, ck_fa
     assert len(_send(kwargs, frames)) == 1
     at.run()
     assert any("Processed frames: **4** of **5** received" in m.value for m in at.markdown)
-    assert any(m.value.startswith("Face #") for m in at.markdown)
-    bars = at.get("progress")
-    assert len(bars) == len(at.session_state["live_session"].pipeline.class_names)
+    table = next(m.value for m in at.markdown if m.value.startswith("| face | emotion | top 3 |"))
+    rows = table.splitlines()[2:]
+    assert len(rows) == 1 and rows[0].startswith("| #") and rows[0].count("%") == 4  # score + top 3
     assert any("processed fps" in c.value for c in at.caption)
+    assert any("1 stream on this server (at most 3" in c.value for c in at.caption)
     # STOP: the last stream's numbers are cleared, not left on screen
     patched_webrtc.playing = False
     at.run()
-    assert not any("Processed frames" in m.value for m in at.markdown) and not at.get("progress")
+    assert not any("Processed frames" in m.value for m in at.markdown)
+    assert not any(m.value.startswith("| face |") for m in at.markdown)
     assert any("Press START" in c.value for c in at.caption)
 
 

@@ -39,6 +39,25 @@ def test_overlays_change_the_face_region(two_runs, ck_faces, overlay):
                   - plain[y + 10:y + h - 10, x + 10:x + w - 10]).mean() > 1
 
 
+def test_gradcam_covers_every_face_and_gradcam_pp_the_chosen_one(two_runs, ck_faces):
+    pipe = LivePipeline(two_runs[0], LiveSettings(show_timings=False, smoothing=1.0))
+    frame = frame_with(ck_faces[0], at=(10, 140))  # two people
+    frame[140:340, 420:620] = frame_with(ck_faces[1], at=(420, 140))[140:340, 420:620]
+    plain, results, _ = pipe.process(frame)
+    assert len(results) == 2
+
+    def changed(img, r):
+        x, y, w, h = r.box
+        return np.abs(img[y + 10:y + h - 10, x + 10:x + w - 10].astype(int)
+                      - plain[y + 10:y + h - 10, x + 10:x + w - 10]).mean() > 1
+    pipe.settings.overlay = "Grad-CAM"
+    out, results, _ = pipe.process(frame)
+    assert all(changed(out, r) for r in results)
+    pipe.settings.overlay, pipe.settings.explain_track = "Grad-CAM++", results[1].track_id
+    out, results, _ = pipe.process(frame)
+    assert [changed(out, r) for r in results] == [False, True]
+
+
 def test_cbam_attention_overlay_on_a_cbam_model(tmp_path, ck_faces):
     from fer_core.training.config import TrainConfig
     from fer_core.training.lifecycle import train

@@ -103,3 +103,23 @@ def test_the_no_face_tip_names_the_chosen_detectors_own_settings():
     assert "Min face score" in _detector_tip(SimpleNamespace(name="blazeface"))
     assert "Min neighbours" not in _detector_tip(SimpleNamespace(name="blazeface"))
     assert "Min neighbours" in _detector_tip(SimpleNamespace(name="haar"))
+
+
+def test_stream_cap_admits_running_streams_and_refuses_new_ones(monkeypatch):
+    from fer_core.live.capacity import WINDOW, Streams
+    monkeypatch.setenv("FER_LIVE_MAX_STREAMS", "2")
+    streams = Streams()
+    assert streams.admit(1, now=0.0) and streams.admit(2, now=0.1)
+    assert not streams.admit(3, now=0.2)  # a third viewer over the cap
+    assert streams.admit(1, now=0.3)  # a running stream keeps its place
+    assert streams.active(now=0.4) == 2
+    streams.leave(2)
+    assert streams.admit(3, now=0.5)
+    assert streams.active(now=0.5 + WINDOW + 0.1) == 0  # a tab that vanished stops counting by itself
+
+
+def test_dropped_share_compares_processed_with_received():
+    from fer_core.live.pipeline import dropped_share
+    assert dropped_share({"fps": 30.0, "received_fps": 30.0}) == 0.0
+    assert abs(dropped_share({"fps": 15.0, "received_fps": 30.0}) - 0.5) < 1e-9
+    assert dropped_share({"fps": 0.0, "received_fps": 0.0}) == 0.0
