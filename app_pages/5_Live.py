@@ -116,8 +116,9 @@ with tab_cam:
         if not snap["frames"]:
             st.caption("Press START to stream your webcam; numbers appear here once frames are processed.")
             return
+        counts = " ".join(f"{k}×{v}" for k, v in sorted(snap["face_counts"].items(), reverse=True) if k)
         st.markdown(f"Processed frames: **{snap['frames']}** of **{snap['received']}** received · "
-                    f"with a face: **{snap['frames_with_face']}**")
+                    f"with a face: **{snap['frames_with_face']}**" + (f" · faces per frame: {counts}" if counts else ""))
         t = snap["timings"]
         st.caption(f"{t['fps']:.1f} processed fps of {t['received_fps']:.1f} received · detect {t['detect']:.1f} ms · "
                    f"classify {t['classify']:.1f} ms · overlay {t['overlay']:.1f} ms · draw {t['draw']:.1f} ms "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -115,6 +116,7 @@ class LiveSession:
         self.latest: list[FaceResult] = []
         self.error: str | None = None
         self.refused = 0  # frames returned unprocessed because the server's stream cap was reached
+        self.face_counts: Counter = Counter()  # processed frames by how many faces they had
 
     def process(self, img: np.ndarray, received: int = 1) -> np.ndarray:
         """Process one BGR frame (the newest of `received` that arrived since the last one)."""
@@ -137,6 +139,7 @@ class LiveSession:
             self.received += received
             self.frames += 1
             self.frames_with_face += bool(results)
+            self.face_counts[len(results)] += 1
             self.latest = results
             self.stats.add(timings, received)
             fps, medians = self.stats.fps(), self.stats.medians()
@@ -163,6 +166,7 @@ class LiveSession:
         with self.lock:
             self.latest, self.error = [], None
             self.received = self.frames = self.frames_with_face = self.refused = 0
+            self.face_counts.clear()
             self.stats.clear()
         self.pipeline.tracker.tracks.clear()
 
@@ -174,7 +178,7 @@ class LiveSession:
             return {"received": self.received, "frames": self.frames, "frames_with_face": self.frames_with_face,
                     "timings": timings if self.frames else {},
                     "faces": [(r.track_id, r.label, r.confidence, r.probs.tolist()) for r in self.latest],
-                    "error": self.error, "refused": self.refused, "streams": streams, "max_streams": max_streams(),
+                    "error": self.error, "refused": self.refused, "face_counts": dict(self.face_counts), "streams": streams, "max_streams": max_streams(),
                     "dropped_share": dropped_share(timings) if self.frames else 0.0}
 
     def update_settings(self, **changes) -> None:
