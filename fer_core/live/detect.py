@@ -11,9 +11,12 @@ import cv2
 import numpy as np
 
 CASCADE = "haarcascade_frontalface_default.xml"
-DETECTORS = ("blazeface", "blazeface-full", "blazeface-multi", "haar")  # the first is the default: bench/results/detect.json
-# which BlazeFace networks each name runs; several are merged by non-maximum suppression
-BLAZE_VARIANTS = {"blazeface": ("short",), "blazeface-full": ("full",), "blazeface-multi": ("short", "full")}
+DETECTORS = ("blazeface", "blazeface-full", "blazeface-multi", "blazeface-tiles", "haar")  # the first is the default:
+# bench/results/detect.json. Which BlazeFace networks each name runs; several are merged by non-maximum suppression.
+BLAZE_VARIANTS = {"blazeface": ("short",), "blazeface-full": ("full",), "blazeface-multi": ("short", "full"),
+                  "blazeface-tiles": ("short",)}
+TILE = 256  # blazeface-tiles: short-range also runs on tiles of this side, so a 48 px face is ~24 px to the network
+TILE_STEP = 160  # tiles overlap by 96 px or more; faces too big for that are found on the whole frame
 
 # BlazeFace boxes run eyebrows to chin; FER2013 crops (and Haar boxes) sit ~13 % of a box higher and 1.2x wider.
 BLAZE_TO_FER = {"shift_up": 0.13, "scale": 1.2}
@@ -63,6 +66,9 @@ class FaceDetector:
         for net in backend:
             net.score_threshold = s.score_threshold
             found.append(net.detect(frame))
+        if s.name == "blazeface-tiles":
+            found += tile_detections(backend[0], frame)
+
         boxes, scores, points = found[0] if len(found) == 1 else merge_detections(found)
         x, y, w, h = (boxes[:, i].astype(float) for i in range(4))
         side = np.maximum(w, h) * BLAZE_TO_FER["scale"]
@@ -84,6 +90,36 @@ class FaceDetector:
         if len(boxes) == 0:
             return np.zeros((0, 4), int)
         return np.round(np.asarray(boxes) / scale).astype(int)
+
+
+def tile_origins(length: int, tile: int = TILE, step: int = TILE_STEP) -> list[int]:
+    """Tile starts covering 0..length evenly, at most `step` apart (one tile when the frame is small)."""
+    if length <= tile:
+        return [0]
+    n = int(np.ceil((length - tile) / step)) + 1
+    return [int(round(v)) for v in np.linspace(0, length - tile, n)]
+
+
+def tile_detections(net, frame: np.ndarray, tile: int = TILE) -> list[tuple]:
+    """The network on every tile of the frame, boxes moved to frame coordinates; a box cut by a tile's inner
+    edge is dropped (the tile beside it, or the whole-frame pass, sees that face whole)."""
+    h, w = frame.shape[:2]
+    origins = [(x0, y0) for y0 in tile_origins(h, tile) for x0 in tile_origins(w, tile)]
+    out = []
+    found = net.detect_batch([frame[y0:y0 + tile, x0:x0 + tile] for x0, y0 in origins])
+    for (x0, y0), (boxes, scores, points) in zip(origins, found):
+        if not len(boxes):
+            continue
+        th, tw = min(tile, h - y0), min(tile, w - x0)
+        inner = (((boxes[:, 0] > 1) | (x0 == 0)) & ((boxes[:, 1] > 1) | (y0 == 0))
+                 & ((boxes[:, 0] + boxes[:, 2] < tw - 1) | (x0 + tw >= w))
+                 & ((boxes[:, 1] + boxes[:, 3] < th - 1) | (y0 + th >= h)))
+        boxes, scores, points = boxes[inner].copy(), scores[inner], points[inner].copy()
+        boxes[:, :2] += (x0, y0)
+        points[..., 0] += x0
+        points[..., 1] += y0
+        out.append((boxes, scores, points))
+    return out
 
 
 def merge_detections(found: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

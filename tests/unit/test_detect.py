@@ -83,3 +83,26 @@ def test_litert_and_opencv_runtimes_find_the_same_faces(ck_faces, variant):
         (b1, s1, p1), (b2, s2, p2) = lite.detect(frame), ocv.detect(frame)
         assert len(b1) == len(b2) == 1
         assert np.abs(b1 - b2).max() <= 2 and abs(float(s1[0]) - float(s2[0])) < 1e-3 and np.abs(p1 - p2).max() < 2
+
+
+def test_batched_tiles_give_what_one_by_one_gives(ck_faces):
+    """detect_batch slices each tile's anchors out of the model's head-by-head outputs: same boxes as detect()."""
+    det = blazeface.BlazeFace("short")
+    frame = frame_with(ck_faces[0], at=(60, 40), size=120)
+    frame[300:420, 400:520] = cv2.resize(ck_faces[1], (120, 120))[..., None]
+    tiles = [frame[y:y + 256, x:x + 256] for y in (0, 224) for x in (0, 192, 384)]
+    one_by_one = [det.detect(t) for t in tiles]
+    batched = det.detect_batch(tiles)
+    assert sum(len(b) for b, _, _ in one_by_one) >= 2
+    for (b1, s1, p1), (b2, s2, p2) in zip(one_by_one, batched):
+        assert np.array_equal(b1, b2) and np.allclose(s1, s2, atol=1e-5) and np.allclose(p1, p2, atol=1e-3)
+
+
+def test_tiles_find_small_faces_the_whole_frame_misses(ck_faces):
+    faces = [frame_with(f, at=(40 + 120 * i, 200), size=64)[200:264, 40 + 120 * i:104 + 120 * i] for i, f in enumerate(ck_faces[:4])]
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    for i, f in enumerate(faces):
+        frame[200:264, 40 + 140 * i:104 + 140 * i] = f
+    whole = FaceDetector(DetectorSettings(name="blazeface")).detect(frame)
+    tiled = FaceDetector(DetectorSettings(name="blazeface-tiles")).detect(frame)
+    assert len(tiled) >= 3 > len(whole)
