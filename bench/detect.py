@@ -165,6 +165,19 @@ def main():
         "why": "Live serves webcams (faces >= 160 px): the default is the best there; blazeface-full, better on "
                "small faces, is offered in the Live page's detector menu."}
     result["groups"] = groups(picks, rng, args.group_scenes, DETECTORS, FaceDetector, DetectorSettings)
+    g = result["groups"]["frames"]["640x480"]["detectors"]
+    targets = {"recall_48_plus": 0.95, "recall_100_plus": 0.98, "false_positives_per_image": 0.01, "ms_per_frame": 8}
+
+    def meets(row):
+        return (row["recall_48_plus"] >= targets["recall_48_plus"] and row["recall_100_plus"] >= targets["recall_100_plus"]
+                and row["false_positives_per_image"] <= targets["false_positives_per_image"]
+                and row["ms_per_frame"] <= targets["ms_per_frame"])
+    within_time = [n for n, row in g.items() if row["ms_per_frame"] <= targets["ms_per_frame"]]
+    result["groups"]["choice"] = {
+        "targets_640x480": targets, "meets_all": [n for n, row in g.items() if meets(row)],
+        "best_recall_48_plus_within_8_ms": max(within_time, key=lambda n: (g[n]["recall_48_plus"] - g[n]["false_positives_per_image"]))
+        if within_time else None,
+        "default_now": DETECTORS[0]}
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "detectors"}, indent=2))
 

@@ -20,10 +20,9 @@ import numpy as np
 
 from fer_core.errors import ConfigError, DataError, RunError
 from fer_core.inference.backends import Backend, open_backend
+from fer_core.inference.bundle import BUNDLED  # noqa: E402  (package data: the default run)
 from fer_core.inference.images import to_bgr
 from fer_core.live.detect import DETECTORS, DetectorSettings, FaceDetector, crop_faces
-
-BUNDLED = Path(__file__).resolve().parent / "bundled" / "default"  # package data: the default run
 
 
 @dataclass

@@ -11,10 +11,8 @@ import cv2
 import numpy as np
 
 CASCADE = "haarcascade_frontalface_default.xml"
-DETECTORS = ("blazeface", "blazeface-full", "blazeface-multi", "blazeface-tiles", "haar")  # the first is the default:
-# bench/results/detect.json. Which BlazeFace networks each name runs; several are merged by non-maximum suppression.
-BLAZE_VARIANTS = {"blazeface": ("short",), "blazeface-full": ("full",), "blazeface-multi": ("short", "full"),
-                  "blazeface-tiles": ("short",)}
+from fer_core.live.detector_names import BLAZE_VARIANTS, DETECTORS  # noqa: E402,F401  (names live without OpenCV)
+
 TILE = 256  # blazeface-tiles: short-range also runs on tiles of this side, so a 48 px face is ~24 px to the network
 TILE_STEP = 160  # tiles overlap by 96 px or more; faces too big for that are found on the whole frame
 

@@ -146,6 +146,51 @@ def test_live_webcam_boxes_and_labels_real_faces_with_each_overlay(playwright, a
     browser.close()
 
 
+GREEN_BOX_EDGES = """() => { const v = document.querySelector('video'); if (!v || !v.videoWidth) return -1;
+  const c = document.createElement('canvas'); c.width = v.videoWidth; c.height = v.videoHeight;
+  const g = c.getContext('2d'); g.drawImage(v, 0, 0); const d = g.getImageData(0, 0, c.width, c.height).data;
+  const cols = new Array(c.width).fill(0);
+  for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) { const i = 4 * (y * c.width + x);
+    if (d[i + 1] > 160 && d[i] < 120 && d[i + 2] < 120) cols[x]++; }
+  let edges = 0, inEdge = false;  // a box's left and right sides are columns with a long run of box green
+  for (let x = 0; x < c.width; x++) { const on = cols[x] > 40; if (on && !inEdge) edges++; inEdge = on; }
+  return edges; }"""
+
+
+def test_live_boxes_and_lists_four_faces_of_a_group(playwright, app_url, tmp_path):
+    """A 30 fps fake camera with four people in a row: the returned video carries a box per face (two green
+    sides each) and the page's face table lists all four."""
+    from fer_core.app.browser import write_group_camera
+    from fer_core.data.loading import load_dataset
+    from fer_core.live.detect import DETECTORS
+    ck = SHARED_DATA / "ckplus" / "ckplus.csv.gz"
+    if not ck.exists():
+        pytest.skip(f"CK+ not found at {ck}")
+    video = write_group_camera(tmp_path / "group.y4m", load_dataset(ck).images[::7], 4, 150, 30,
+                               detector_name=DETECTORS[0])
+    assert video is not None, "no group of four CK+ faces the default detector finds"
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=fake_camera_flags(video))
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(app_url + "/Live")
+    wait_until_idle(page)
+    component = page.frame_locator('iframe[title*="streamlit_webrtc"]').first
+    component.get_by_role("button", name=re.compile("start", re.I)).click(timeout=60000)
+    deadline, rows, edges = time.time() + 90, 0, 0
+    while time.time() < deadline:
+        table = page.locator('[data-testid="stMarkdownContainer"] table', has_text="top 3").first
+        rows = table.locator("tbody tr").count() if table.count() else 0
+        edges = max([edges] + [f.evaluate(GREEN_BOX_EDGES) for f in page.frames if "streamlit_webrtc" in f.url])
+        if rows >= 4 and edges >= 8:
+            break
+        time.sleep(1)
+    page.screenshot(path=str(ARTIFACTS / "live-group.png"))
+    assert_no_exception(page, "Live (group)")
+    assert rows >= 4, f"the face table lists {rows} faces"
+    assert edges >= 8, f"{edges} green box sides in the returned video (4 faces need 8)"
+    page.close()
+    browser.close()
+
+
 def test_relabel_20_images_with_the_keyboard_undo_reload_export_train(browser, app_url, tmp_path):
     """The Relabel done-criterion in a real browser, with the keypress -> next-image round trip measured."""
     import json
