@@ -166,11 +166,11 @@ def group_frames(faces, n: int, sizes=(90, 120, 150, 180), shape=(480, 640), bac
 
 
 def write_group_camera(path: Path, faces, people: int = 4, n: int = 300, fps: int = 30, shape=(480, 640),
-                       detector_name: str = "blazeface") -> Path | None:
+                       detector_name: str | None = None) -> Path | None:
     """A fake-camera y4m of `people` faces from `faces` that `detector_name` finds together in every second of
     the clip (Chromium loops it); None if no such group is found."""
     from fer_core.live.detect import DetectorSettings, FaceDetector
-    detector = FaceDetector(DetectorSettings(name=detector_name))
+    detector = FaceDetector(DetectorSettings(name=detector_name) if detector_name else None)
     scale = shape[1] / 640
     sizes = tuple(int(s * scale) for s in (90, 120, 150, 180)[:people])
     usable = [f for f in faces if len(detector.detect(np.pad(cv2_resize(f, 180), 100, constant_values=120)))]

@@ -57,7 +57,7 @@ def _serve(args):
 def _add_model_options(p) -> None:
     from fer_core.live.detector_names import DETECTORS  # names only: the CLI parses without OpenCV (GPU hosts)
     p.add_argument("--model", help="run folder or name, or an exported .onnx/.tflite file (default: the default model)")
-    p.add_argument("--detector", default="blazeface", choices=[*DETECTORS, "none"],
+    p.add_argument("--detector", default=DETECTORS[0], choices=[*DETECTORS, "none"],
                    help="face detector; 'none' when the inputs are face crops (classified whole)")
     p.add_argument("--backend", default="auto", choices=["auto", "onnx", "keras", "tflite"],
                    help="auto: ONNX Runtime when installed (faster on CPU), else Keras")

@@ -9,6 +9,7 @@ the 6 keypoints follow MediaPipe's face_detection_{short,full}_range graphs.
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +62,11 @@ class _LiteRT:
         from ai_edge_litert.interpreter import Interpreter
 
         from fer_core.quiet_import import fd2_silenced
+        # a batch of tiles is enough work for two threads (-25% time here); FER_DETECT_THREADS=1 where requests
+        # already run one per core (the REST server)
+        threads = tile_threads() if batch > 1 else 1
         with fd2_silenced():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every CLI run otherwise
-            self.interpreter = Interpreter(str(path), num_threads=1)
+            self.interpreter = Interpreter(str(path), num_threads=threads)
             if batch > 1:
                 shape = self.interpreter.get_input_details()[0]["shape"]
                 self.interpreter.resize_tensor_input(self.interpreter.get_input_details()[0]["index"],
@@ -97,6 +101,13 @@ class _OpenCV:
         outs = self.net.forward(self.names)
         return (next(o for o in outs if o.shape[-1] == 1).reshape(-1),
                 next(o for o in outs if o.shape[-1] == 16).reshape(-1, 16))
+
+
+def tile_threads() -> int:
+    try:
+        return max(1, int(os.environ.get("FER_DETECT_THREADS", 2)))
+    except ValueError:
+        return 2
 
 
 def runtime() -> str:

@@ -14,7 +14,8 @@ CASCADE = "haarcascade_frontalface_default.xml"
 from fer_core.live.detector_names import BLAZE_VARIANTS, DETECTORS  # noqa: E402,F401  (names live without OpenCV)
 
 TILE = 256  # blazeface-tiles: short-range also runs on tiles of this side, so a 48 px face is ~24 px to the network
-TILE_STEP = 160  # tiles overlap by 96 px or more; faces too big for that are found on the whole frame
+TILE_STEP = 192  # tiles overlap by 64 px or more; faces too big for that are found on the whole frame
+TILE_FRAME_WIDTH = 640  # wider frames are shrunk to this first: tiles cost per pixel (1280x720: 28 tiles, 35 ms)
 
 # BlazeFace boxes run eyebrows to chin; FER2013 crops (and Haar boxes) sit ~13 % of a box higher and 1.2x wider.
 BLAZE_TO_FER = {"shift_up": 0.13, "scale": 1.2}
@@ -60,14 +61,19 @@ class FaceDetector:
         if s.name == "haar":
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
             return self._haar(backend, gray), None
+        shrink = 1.0
+        if s.name == "blazeface-tiles" and frame.shape[1] > TILE_FRAME_WIDTH:
+            shrink = TILE_FRAME_WIDTH / frame.shape[1]
+            frame = cv2.resize(frame, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
         found = []
         for net in backend:
             net.score_threshold = s.score_threshold
             found.append(net.detect(frame))
         if s.name == "blazeface-tiles":
             found += tile_detections(backend[0], frame)
-
         boxes, scores, points = found[0] if len(found) == 1 else merge_detections(found)
+        if shrink != 1.0:
+            boxes, points = np.round(boxes / shrink).astype(int), points / shrink
         x, y, w, h = (boxes[:, i].astype(float) for i in range(4))
         side = np.maximum(w, h) * BLAZE_TO_FER["scale"]
         cx, cy = x + w / 2, y + h / 2 - BLAZE_TO_FER["shift_up"] * h

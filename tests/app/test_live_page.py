@@ -52,7 +52,7 @@ def test_live_page_wires_the_callback_and_shows_processed_frames(two_runs, ck_fa
     rows = table.splitlines()[2:]
     assert len(rows) == 1 and rows[0].startswith("| #") and rows[0].count("%") == 4  # score + top 3
     assert any("processed fps" in c.value for c in at.caption)
-    assert any("1 stream on this server (at most 3" in c.value for c in at.caption)
+    assert any("on this server (at most 3, FER_LIVE_MAX_STREAMS)" in c.value for c in at.caption)
     # STOP: the last stream's numbers are cleared, not left on screen
     patched_webrtc.playing = False
     at.run()

@@ -25,10 +25,11 @@ def test_blazeface_boxes_real_faces_in_fer_framing_with_the_eyes(ck_faces):
         assert 220 < rx < lx < 420 and 150 < ry < 300 and abs(ly - ry) < 15  # person's right eye on image left
 
 
+@pytest.mark.parametrize("name", ["blazeface", "blazeface-tiles"])
 @pytest.mark.parametrize("scene", ["noise", "grey"])
-def test_blazeface_invents_no_face_where_there_is_none(scene):
+def test_blazeface_invents_no_face_where_there_is_none(scene, name):
     frame = blurred_noise() if scene == "noise" else np.full((480, 640), 120, np.uint8)
-    assert len(FaceDetector(DetectorSettings(name="blazeface")).detect(frame)) == 0
+    assert len(FaceDetector(DetectorSettings(name=name)).detect(frame)) == 0
 
 
 def test_levelling_the_eyes_undoes_an_in_plane_rotation(ck_faces):
@@ -96,6 +97,15 @@ def test_batched_tiles_give_what_one_by_one_gives(ck_faces):
     assert sum(len(b) for b, _, _ in one_by_one) >= 2
     for (b1, s1, p1), (b2, s2, p2) in zip(one_by_one, batched):
         assert np.array_equal(b1, b2) and np.allclose(s1, s2, atol=1e-5) and np.allclose(p1, p2, atol=1e-3)
+
+
+def test_tiles_shrink_wide_frames_and_give_boxes_in_the_frames_pixels(ck_faces):
+    frame = cv2.resize(frame_with(ck_faces[0]), (1280, 960))  # the face fills (440, 280)-(840, 680)
+    boxes, eyes = FaceDetector(DetectorSettings(name="blazeface-tiles")).locate(frame)
+    assert len(boxes) == 1
+    x, y, w, h = boxes[0]
+    assert abs(x + w / 2 - 640) < 50 and abs(y + h / 2 - 480) < 60 and 300 < w < 520
+    assert 440 < eyes[0][0][0] < eyes[0][1][0] < 840
 
 
 def test_tiles_find_small_faces_the_whole_frame_misses(ck_faces):
