@@ -53,12 +53,37 @@ class Explainer:
             weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
             return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))[0]
 
+        @tf.function(reduce_retracing=True)
+        def gradcam_batch(x, cls):
+            # the faces of a batch do not interact (inference mode, BatchNorm folded): the gradient of the sum of
+            # each face's own class score is each face's own gradient, in one backward pass
+            with tf.GradientTape() as tape:
+                fmap, probs = self.features(x, training=False)
+                score = tf.reduce_sum(tf.gather(probs, cls, axis=1, batch_dims=1))
+            grads = tape.gradient(score, fmap)
+            weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+            return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))
+
         self._gradcam = gradcam
+        self._gradcam_batch = gradcam_batch
         self._tkv = None
 
     def gradcam(self, face: np.ndarray, cls: int) -> np.ndarray:
         x = face[None, ..., None].astype(np.float32)
         return _normalise(np.asarray(self._gradcam(x, np.int32(cls))))
+
+    def gradcam_many(self, faces: np.ndarray, classes) -> list[np.ndarray]:
+        """Grad-CAM for every face of a frame in one forward and one backward pass (4 faces: ~1.3x one face)."""
+        if len(faces) == 1:
+            return [self.gradcam(faces[0], int(classes[0]))]
+        from fer_core.inference.backends import padded_size
+        n = len(faces)
+        x = np.zeros((padded_size(n), *faces.shape[1:], 1), np.float32)  # few shapes: few retraces
+        x[:n, ..., 0] = faces
+        cls = np.zeros(len(x), np.int32)
+        cls[:n] = classes
+        cams = np.asarray(self._gradcam_batch(x, cls))[:n]
+        return [_normalise(c) for c in cams]
 
     def gradcam_plus_plus(self, face: np.ndarray, cls: int) -> np.ndarray:
         """tf-keras-vis GradcamPlusPlus with ReplaceToLinear (slower: it clones the model once)."""

@@ -84,6 +84,9 @@ class OnnxBackend(Backend):
     def __init__(self, path: str | Path, class_names: list[str] | None = None, threads: int | None = None):
         import onnxruntime as ort
         options = ort.SessionOptions()
+        # no busy-waiting between calls: spinning threads took the cores from the face detector (Live's detect
+        # stage doubled beside them); a call is short either way
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1

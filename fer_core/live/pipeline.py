@@ -41,7 +41,8 @@ class LivePipeline:
     def __init__(self, run_dir, settings: LiveSettings | None = None, backend: str = "auto"):
         from fer_core.api import FER
         self.settings = settings or LiveSettings()
-        self.fer = FER(run_dir, detector=self.settings.detector, backend=backend, margin=self.settings.margin)
+        self.fer = FER(run_dir, detector=self.settings.detector, backend=backend, margin=self.settings.margin,
+                       threads=1)  # a frame's few faces: one thread, the other core detects or draws
         self.fer.classify(np.zeros((1, self.fer.model.input_size, self.fer.model.input_size), np.uint8))  # warm-up
         self.tracker = Tracker(alpha=self.settings.smoothing)
         self._explainer = None
@@ -79,9 +80,12 @@ class LivePipeline:
                 if s.overlay == "Grad-CAM++" and len(explained) > 1:  # ~30 ms a face: one face only
                     chosen = [p for p in explained if p[1].track_id == s.explain_track]
                     explained = chosen or [max(explained, key=lambda p: p[1].box[2])]
-                for face, r in explained:
-                    cls = s.target_class if s.target_class is not None else int(r.probs.argmax())
-                    heat = self.explainer.explain(s.overlay, face, cls)
+                classes = [s.target_class if s.target_class is not None else int(r.probs.argmax()) for _, r in explained]
+                if s.overlay == "Grad-CAM" and explained:  # every face in one pass
+                    heats = self.explainer.gradcam_many(np.stack([f for f, _ in explained]), classes)
+                else:
+                    heats = [self.explainer.explain(s.overlay, f, c) for (f, _), c in zip(explained, classes)]
+                for (_, r), heat in zip(explained, heats):
                     if heat is not None:
                         overlay_heatmap(out, r.box, heat)
                 overlay_ms = 1000 * (time.perf_counter() - t_ov)

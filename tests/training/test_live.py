@@ -58,6 +58,16 @@ def test_gradcam_covers_every_face_and_gradcam_pp_the_chosen_one(two_runs, ck_fa
     assert [changed(out, r) for r in results] == [False, True]
 
 
+def test_gradcam_for_many_faces_in_one_pass_equals_one_by_one(two_runs, ck_faces):
+    from fer_core.explain.overlays import Explainer
+    from fer_core.runs.loader import load_model
+    explainer = Explainer(load_model(two_runs[0]))
+    faces, classes = ck_faces[:3], [0, 3, 6]
+    many = explainer.gradcam_many(faces, classes)
+    for face, cls, cam in zip(faces, classes, many):
+        assert np.abs(cam - explainer.gradcam(face, cls)).max() < 1e-4
+
+
 def test_cbam_attention_overlay_on_a_cbam_model(tmp_path, ck_faces):
     from fer_core.training.config import TrainConfig
     from fer_core.training.lifecycle import train
