@@ -54,10 +54,12 @@ def jpegs(n: int = 40) -> list[bytes]:
 
 
 def bound(images: list[bytes], repeats: int = 5) -> dict:
-    """Seconds per request, in process, one thread (ONNX Runtime and OpenCV on 1 thread, as the server runs)."""
+    """Seconds per request, in process, one thread (ONNX Runtime, OpenCV and the detector's tiles on 1 thread, as
+    the server runs)."""
     from fer_core.api import FER
     from fer_core.inference.images import decode_image
     cv2.setNumThreads(1)
+    os.environ["FER_DETECT_THREADS"] = "1"  # as each server worker runs (fer_core/server/run.py)
     fer = FER(threads=1)
     parts = {"decode": [], "detect_classify": []}
     for _ in range(repeats):
