@@ -50,15 +50,8 @@ camera = st.sidebar.selectbox("Camera resolution", ["640x480", "1280x720"],
                                    "per frame. The detector works at either.")
 cam_w, cam_h = (int(v) for v in camera.split("x"))
 servers = st.sidebar.text_area("STUN/TURN servers (one URL per line; empty = localhost only)", "")
-explain_track = None
-if overlay == "Grad-CAM++":
-    latest_ids = [f[0] for f in st.session_state.get("live_session").snapshot()["faces"]] \
-        if st.session_state.get("live_session") else []
-    pick = st.sidebar.selectbox("Face to explain (Grad-CAM++ explains one)", ["the largest"] + [f"#{i}" for i in latest_ids],
-                                help="Grad-CAM++ costs ~30 ms a face, so with several faces only one is explained.")
-    explain_track = None if pick == "the largest" else int(pick[1:])
 settings = LiveSettings(overlay=overlay, target_class=None if target == "(predicted)" else classes.index(target),
-                        smoothing=smoothing, explain_track=explain_track,
+                        smoothing=smoothing,
                         detector=DetectorSettings(name=detector_name, score_threshold=min_score, scale_factor=scale,
                                                   min_neighbors=neighbours, min_size=min_size, align=align))
 with st.expander(f"About this model: `{run_id}`"):
@@ -81,6 +74,11 @@ except (FerStudioError, OSError, ValueError) as exc:
     st.error(f"**Cannot load model {run_id}.** {plain(str(exc))}")
     st.stop()
 session.update_settings(**settings.__dict__)
+if overlay == "Grad-CAM++" and not session.pipeline.explainer.fast_gradcam_pp:
+    # this model's head needs tf-keras-vis (~30 ms a face): one face is explained, the user picks which
+    latest_ids = [f[0] for f in session.snapshot()["faces"]]
+    pick = st.sidebar.selectbox("Face to explain (Grad-CAM++ explains one)", ["the largest"] + [f"#{i}" for i in latest_ids])
+    session.update_settings(explain_track=None if pick == "the largest" else int(pick[1:]))
 
 if overlay == "CBAM attention" and not cbam_layers(session.pipeline.fer.keras_model):  # for every tab below
     st.info(f"`{run_id}` has no CBAM layers, so there is no attention map to overlay. Pick a CBAM model "

@@ -77,12 +77,15 @@ class LivePipeline:
             if s.overlay != "none":
                 t_ov = time.perf_counter()
                 explained = list(zip(faces, results))
-                if s.overlay == "Grad-CAM++" and len(explained) > 1:  # ~30 ms a face: one face only
+                slow_pp = s.overlay == "Grad-CAM++" and not self.explainer.fast_gradcam_pp
+                if slow_pp and len(explained) > 1:  # tf-keras-vis: ~30 ms a face, so one face only
                     chosen = [p for p in explained if p[1].track_id == s.explain_track]
                     explained = chosen or [max(explained, key=lambda p: p[1].box[2])]
                 classes = [s.target_class if s.target_class is not None else int(r.probs.argmax()) for _, r in explained]
                 if s.overlay == "Grad-CAM" and explained:  # every face in one pass
                     heats = self.explainer.gradcam_many(np.stack([f for f, _ in explained]), classes)
+                elif s.overlay == "Grad-CAM++" and explained and not slow_pp:
+                    heats = self.explainer.gradcam_pp_many(np.stack([f for f, _ in explained]), classes)
                 else:
                     heats = [self.explainer.explain(s.overlay, f, c) for (f, _), c in zip(explained, classes)]
                 for (_, r), heat in zip(explained, heats):

@@ -53,7 +53,11 @@ def test_gradcam_covers_every_face_and_gradcam_pp_the_chosen_one(two_runs, ck_fa
     pipe.settings.overlay = "Grad-CAM"
     out, results, _ = pipe.process(frame)
     assert all(changed(out, r) for r in results)
-    pipe.settings.overlay, pipe.settings.explain_track = "Grad-CAM++", results[1].track_id
+    pipe.settings.overlay = "Grad-CAM++"  # compiled: every face too
+    out, results, _ = pipe.process(frame)
+    assert all(changed(out, r) for r in results)
+    pipe.explainer._gradcam_pp = None  # a head tf-keras-vis must explain: only the chosen face
+    pipe.settings.explain_track = results[1].track_id
     out, results, _ = pipe.process(frame)
     assert [changed(out, r) for r in results] == [False, True]
 
@@ -66,6 +70,19 @@ def test_gradcam_for_many_faces_in_one_pass_equals_one_by_one(two_runs, ck_faces
     many = explainer.gradcam_many(faces, classes)
     for face, cls, cam in zip(faces, classes, many):
         assert np.abs(cam - explainer.gradcam(face, cls)).max() < 1e-4
+
+
+def test_compiled_gradcam_pp_agrees_with_tf_keras_vis(two_runs, ck_faces):
+    from fer_core.explain.overlays import Explainer
+    from fer_core.runs.loader import load_model
+    explainer = Explainer(load_model(two_runs[0]))
+    assert explainer.fast_gradcam_pp
+    fast = explainer.gradcam_pp_many(ck_faces[:3], [0, 3, 6])
+    explainer._gradcam_pp = None
+    for face, cls, cam in zip(ck_faces[:3], [0, 3, 6], fast):
+        reference = explainer.gradcam_plus_plus(face, cls)  # tf-keras-vis, upsampled to the input
+        up = cv2.resize(cam.astype(np.float32), reference.shape[::-1], interpolation=cv2.INTER_LINEAR)
+        assert np.corrcoef(up.ravel(), reference.ravel())[0, 1] > 0.95
 
 
 def test_cbam_attention_overlay_on_a_cbam_model(tmp_path, ck_faces):
