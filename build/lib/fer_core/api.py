@@ -20,10 +20,9 @@ import numpy as np
 
 from fer_core.errors import ConfigError, DataError, RunError
 from fer_core.inference.backends import Backend, open_backend
+from fer_core.inference.bundle import BUNDLED  # noqa: E402  (package data: the default run)
 from fer_core.inference.images import to_bgr
 from fer_core.live.detect import DETECTORS, DetectorSettings, FaceDetector, crop_faces
-
-BUNDLED = Path(__file__).resolve().parent / "bundled" / "default"  # package data: the default run
 
 
 @dataclass
@@ -101,12 +100,13 @@ class FER:
     """Detect faces and classify their emotions with a FER Studio model.
 
     run: None (the default model), a run folder or name, or an exported .onnx / .tflite file.
-    detector: "blazeface" (default), "blazeface-full" (small, distant faces), "haar", or None when every input
+    detector: "blazeface-tiles" (default: every face from ~48 px, ~9 ms a 640x480 frame), "blazeface" (short-range on
+        the whole frame: faces from ~150 px, 1 ms), "blazeface-full", "blazeface-multi", "haar", or None when every input
         is already a face crop (classified whole, as the model was trained).
     backend: "auto" (ONNX Runtime when installed, else Keras), "onnx", "keras" or "tflite" (a .tflite file).
     """
 
-    def __init__(self, run=None, detector: str | DetectorSettings | None = "blazeface", backend: str = "auto",
+    def __init__(self, run=None, detector: str | DetectorSettings | None = DETECTORS[0], backend: str = "auto",
                  margin: float = 0.1, min_face: int = 40, align: bool = True, threads: int | None = None):
         source = resolve_model(run)
         self.run = source if not isinstance(source, Path) else None
@@ -122,7 +122,7 @@ class FER:
         twin = object.__new__(FER)
         twin.__dict__.update(self.__dict__)
         if self.detector is not None:
-            twin.detector = FaceDetector(self.detector.settings, private=True)
+            twin.detector = FaceDetector(self.detector.settings)
         return twin
 
     def __repr__(self) -> str:

@@ -143,3 +143,48 @@ def write_face_camera(path: Path, faces, n: int = 150, fps: int = 15) -> Path:
             write_y4m(path, frames, fps)
             return path
     return None
+
+
+def group_frames(faces, n: int, sizes=(90, 120, 150, 180), shape=(480, 640), background=None) -> list[np.ndarray]:
+    """`n` grey frames with one face per entry of `sizes` in a row (a meeting or a classroom), each bobbing
+    gently up and down on its own phase, so the tracker has to follow every face."""
+    import cv2
+    h, w = shape
+    base = np.full(shape, 120, np.uint8) if background is None else cv2.resize(background, (w, h))
+    gap = (w - sum(sizes)) // (len(sizes) + 1)
+    bigs = [cv2.resize(f, (s, s), interpolation=cv2.INTER_CUBIC) for f, s in zip(faces, sizes)]
+    frames = []
+    for i in range(n):
+        frame = base.copy()
+        x = gap
+        for k, (big, s) in enumerate(zip(bigs, sizes)):
+            y = int((h - s) / 2 + 0.15 * (h - s) * np.sin(2 * np.pi * i / max(n, 1) + k))
+            frame[y:y + s, x:x + s] = big
+            x += s + gap
+        frames.append(frame)
+    return frames
+
+
+def write_group_camera(path: Path, faces, people: int = 4, n: int = 300, fps: int = 30, shape=(480, 640),
+                       detector_name: str | None = None) -> Path | None:
+    """A fake-camera y4m of `people` faces from `faces` that `detector_name` finds together in every second of
+    the clip (Chromium loops it); None if no such group is found."""
+    from fer_core.live.detect import DetectorSettings, FaceDetector
+    detector = FaceDetector(DetectorSettings(name=detector_name) if detector_name else None)
+    scale = shape[1] / 640
+    sizes = tuple(int(s * scale) for s in (90, 120, 150, 180)[:people])
+    usable = [f for f in faces if len(detector.detect(np.pad(cv2_resize(f, 180), 100, constant_values=120)))]
+    for start in range(0, max(len(usable) - people, 0) + 1, people):
+        group = usable[start:start + people]
+        if len(group) < people:
+            break
+        frames = group_frames(group, n, sizes, shape)
+        if all(len(detector.detect(f)) == people for f in frames[::fps // 2]):
+            write_y4m(path, frames, fps)
+            return path
+    return None
+
+
+def cv2_resize(face: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+    return cv2.resize(face, (size, size), interpolation=cv2.INTER_CUBIC)

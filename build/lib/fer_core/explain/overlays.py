@@ -1,4 +1,5 @@
-"""Explanations for one face: Grad-CAM (hand-written, compiled), Grad-CAM++ (tf-keras-vis), CBAM attention.
+"""Explanations of faces: Grad-CAM and Grad-CAM++ (hand-written, compiled, every face of a frame in one pass;
+tf-keras-vis for Grad-CAM++ on models whose head is not a softmax Dense layer), CBAM attention.
 
 The app runs on the TensorFlow backend; gradients need a backend's autodiff, so this module (inference
 only, never used in training) uses TensorFlow directly for the fast compiled Grad-CAM path.
@@ -53,15 +54,81 @@ class Explainer:
             weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
             return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))[0]
 
+        @tf.function(reduce_retracing=True)
+        def gradcam_batch(x, cls):
+            # the faces of a batch do not interact (inference mode, BatchNorm folded): the gradient of the sum of
+            # each face's own class score is each face's own gradient, in one backward pass
+            with tf.GradientTape() as tape:
+                fmap, probs = self.features(x, training=False)
+                score = tf.reduce_sum(tf.gather(probs, cls, axis=1, batch_dims=1))
+            grads = tape.gradient(score, fmap)
+            weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+            return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))
+
         self._gradcam = gradcam
+        self._gradcam_batch = gradcam_batch
         self._tkv = None
+        self._gradcam_pp = None
+        head = model.layers[-1]
+        if isinstance(head, keras.layers.Dense) and head.get_config().get("activation") == "softmax":
+            # Grad-CAM++ wants the class logits (tf-keras-vis swaps the softmax for a linear activation in a
+            # clone of the model); here they are the head's input times its weights, in the same graph
+            pre = keras.Model(model.inputs, [model.get_layer(self.layer).output, head.input])
+
+            @tf.function(reduce_retracing=True)
+            def gradcam_pp(x, cls):
+                with tf.GradientTape() as tape:
+                    fmap, feats = pre(x, training=False)
+                    logits = tf.matmul(feats, head.kernel) + head.bias
+                    score = tf.reduce_sum(tf.gather(logits, cls, axis=1, batch_dims=1))
+                grads = tape.gradient(score, fmap)
+                # Chattopadhyay et al. 2018 with the exponential of the score, as tf-keras-vis computes it
+                value = tf.exp(tf.gather(logits, cls, axis=1, batch_dims=1))[:, None, None, None]
+                first, second, third = value * grads, value * grads ** 2, value * grads ** 3
+                total = tf.reduce_sum(fmap, axis=(1, 2), keepdims=True)
+                denom = 2.0 * second + third * total
+                alphas = second / tf.where(denom != 0.0, denom, tf.ones_like(denom))
+                norm = tf.reduce_sum(alphas, axis=(1, 2), keepdims=True)
+                alphas = alphas / tf.where(norm != 0.0, norm, tf.ones_like(norm))
+                weights = tf.reduce_sum(tf.nn.relu(first) * alphas, axis=(1, 2), keepdims=True)
+                return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))
+
+            self._gradcam_pp = gradcam_pp
 
     def gradcam(self, face: np.ndarray, cls: int) -> np.ndarray:
         x = face[None, ..., None].astype(np.float32)
         return _normalise(np.asarray(self._gradcam(x, np.int32(cls))))
 
+    def gradcam_many(self, faces: np.ndarray, classes) -> list[np.ndarray]:
+        """Grad-CAM for every face of a frame in one forward and one backward pass (4 faces: ~1.3x one face)."""
+        if len(faces) == 1:
+            return [self.gradcam(faces[0], int(classes[0]))]
+        return self._batched(self._gradcam_batch, faces, classes)
+
+    def _batched(self, fn, faces: np.ndarray, classes) -> list[np.ndarray]:
+        from fer_core.inference.backends import padded_size
+        n = len(faces)
+        x = np.zeros((padded_size(n), *faces.shape[1:], 1), np.float32)  # few shapes: few retraces
+        x[:n, ..., 0] = faces
+        cls = np.zeros(len(x), np.int32)
+        cls[:n] = classes
+        return [_normalise(c) for c in np.asarray(fn(x, cls))[:n]]
+
+    @property
+    def fast_gradcam_pp(self) -> bool:
+        """Grad-CAM++ in one compiled pass for every face (models ending in a softmax Dense layer, all here)."""
+        return self._gradcam_pp is not None
+
+    def gradcam_pp_many(self, faces: np.ndarray, classes) -> list[np.ndarray]:
+        if self._gradcam_pp is None:
+            return [self.gradcam_plus_plus(f, int(c)) for f, c in zip(faces, classes)]
+        return self._batched(self._gradcam_pp, faces, classes)
+
     def gradcam_plus_plus(self, face: np.ndarray, cls: int) -> np.ndarray:
-        """tf-keras-vis GradcamPlusPlus with ReplaceToLinear (slower: it clones the model once)."""
+        """Grad-CAM++: the compiled pass above when the model allows, else tf-keras-vis GradcamPlusPlus with
+        ReplaceToLinear (slower: it clones the model once)."""
+        if self._gradcam_pp is not None:
+            return self._batched(self._gradcam_pp, face[None], [cls])[0]
         from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
         from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
         from tf_keras_vis.utils.scores import CategoricalScore

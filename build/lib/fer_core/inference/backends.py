@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_core.errors import ConfigError, RunError
+from fer_core.inference.bundle import BUNDLED, file_sha256, read_sidecar, sidecar_path  # noqa: F401
 from fer_core.runs.run import Run
 
 BACKENDS = ("auto", "onnx", "keras", "tflite")
@@ -83,6 +84,9 @@ class OnnxBackend(Backend):
     def __init__(self, path: str | Path, class_names: list[str] | None = None, threads: int | None = None):
         import onnxruntime as ort
         options = ort.SessionOptions()
+        # no busy-waiting between calls: spinning threads took the cores from the face detector (Live's detect
+        # stage doubled beside them); a call is short either way
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
@@ -133,31 +137,10 @@ class TFLiteBackend(Backend):
             return self.interpreter.get_tensor(self._out).copy()
 
 
-def sidecar_path(path: str | Path) -> Path:
-    return Path(str(path) + ".json")
-
-
-def read_sidecar(path: str | Path, required: bool = True) -> dict:
-    """The metadata written beside an exported file (class names, input, the run it came from)."""
-    side = sidecar_path(path)
-    try:
-        meta = json.loads(side.read_text())
-        if isinstance(meta, dict) and isinstance(meta.get("class_names"), list) and meta["class_names"]:
-            return meta
-    except (OSError, ValueError):
-        pass
-    if required:
-        raise RunError(f"{side.name} (the class names) is missing or unreadable", path=str(path),
-                       fix="keep the .json written by `python -m fer_core export` beside the model file")
-    return {}
-
-
 def onnx_for_run(run: Run) -> Path:
     """The run's model as ONNX: model.onnx shipped in the folder (the bundled default; its .json names the
     model.keras it was made from), else a converted copy kept in the cache, made once per model file version
     (tf2onnx, about a second)."""
-    from fer_core.api import BUNDLED
-    from fer_core.inference.export import file_sha256
     digest = None
     for shipped in (run.path / "model.onnx", BUNDLED / "model.onnx"):  # the checkout's default run is the bundled one
         if shipped.is_file():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fer_core.atomic import atomic_path, write_text
 from fer_core.errors import ConfigError, RunError
+from fer_core.inference.bundle import BUNDLED, file_sha256, sidecar_path
 from fer_core.runs.run import Run
 
 FORMATS = {"onnx": ".onnx", "tflite": ".tflite", "savedmodel": ""}
@@ -105,18 +106,8 @@ def export_run(run: Run | str | Path, fmt: str, out: str | Path | None = None, f
         raise RunError(f"the model could not be exported to {fmt} ({type(exc).__name__}: {str(exc)[:200]})",
                        path=str(run.path), fix="try another format; Keras and ONNX cover every built-in layer") from exc
     if sidecar and fmt != "savedmodel":
-        from fer_core.inference.backends import sidecar_path
         write_text(sidecar_path(target), json.dumps(meta, indent=2))
     return target
-
-
-def file_sha256(path: Path) -> str:
-    import hashlib
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 BUNDLE_FILES = ("model.keras", "config.json", "metrics.json", "run.json", "card.json")
@@ -125,7 +116,6 @@ BUNDLE_FILES = ("model.keras", "config.json", "metrics.json", "run.json", "card.
 def bundle_default(run: Run | str | Path, dest: Path | None = None) -> Path:
     """Copy the default run into the package (fer_core/bundled/default: what `pip install .` ships) with its
     ONNX twin, so an installed FER Studio predicts without TensorFlow and without a checkout."""
-    from fer_core.api import BUNDLED
     run = run if isinstance(run, Run) else Run.load(run)
     run.require_usable()
     dest = Path(dest or BUNDLED)
@@ -136,6 +126,5 @@ def bundle_default(run: Run | str | Path, dest: Path | None = None) -> Path:
                 shutil.copyfile(run.path / name, tmp)
     export_run(run, "onnx", out=dest / "model.onnx", sidecar=False)
     meta = {**metadata(run, "onnx", False), "keras_sha256": file_sha256(run.model_path)}
-    from fer_core.inference.backends import sidecar_path
     write_text(sidecar_path(dest / "model.onnx"), json.dumps(meta, indent=2))
     return dest

@@ -1,4 +1,4 @@
-"""Face detection: BlazeFace (MediaPipe's, via OpenCV DNN) or OpenCV's bundled Haar cascade; crops for the model.
+"""Face detection: BlazeFace (MediaPipe's, on LiteRT) or OpenCV's bundled Haar cascade; crops for the model.
 
 Boxes are (x, y, w, h) in frame pixels, framed like FER2013's crops (forehead to chin), whichever detector
 found them, so the classifier sees what it was trained on. bench/detect.py measures the detectors.
@@ -11,7 +11,11 @@ import cv2
 import numpy as np
 
 CASCADE = "haarcascade_frontalface_default.xml"
-DETECTORS = ("blazeface", "blazeface-full", "haar")  # the first is the default: see bench/results/detect.json
+from fer_core.live.detector_names import BLAZE_VARIANTS, DETECTORS  # noqa: E402,F401  (names live without OpenCV)
+
+TILE = 256  # blazeface-tiles: short-range also runs on tiles of this side, so a 48 px face is ~24 px to the network
+TILE_STEP = 160  # tiles overlap by 96 px or more; faces too big for that are found on the whole frame
+TILE_FRAME_WIDTH = 640  # wider frames are shrunk to this first: tiles cost per pixel (1280x720: 28 tiles, 35 ms)
 
 # BlazeFace boxes run eyebrows to chin; FER2013 crops (and Haar boxes) sit ~13 % of a box higher and 1.2x wider.
 BLAZE_TO_FER = {"shift_up": 0.13, "scale": 1.2}
@@ -29,9 +33,8 @@ class DetectorSettings:
 
 
 class FaceDetector:
-    def __init__(self, settings: DetectorSettings | None = None, private: bool = False):
-        self.settings = settings or DetectorSettings()
-        self.private = private  # own detector networks, for a thread that detects beside others
+    def __init__(self, settings: DetectorSettings | None = None):
+        self.settings = settings or DetectorSettings()  # every detector has its own networks: one per thread
         self._backends: dict = {}
         self._backend(self.settings)  # fail now, with a clear message, if the detector is missing
 
@@ -46,7 +49,9 @@ class FaceDetector:
                 self._backends[s.name] = cascade
             else:
                 from fer_core.live.blazeface import BlazeFace
-                self._backends[s.name] = BlazeFace("full" if s.name.endswith("full") else "short", private=self.private)
+                for v in BLAZE_VARIANTS[s.name]:
+                    self._backends.setdefault(v, BlazeFace(v))
+                self._backends[s.name] = tuple(self._backends[v] for v in BLAZE_VARIANTS[s.name])
         return self._backends[s.name]
 
     def locate(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -56,8 +61,19 @@ class FaceDetector:
         if s.name == "haar":
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
             return self._haar(backend, gray), None
-        backend.score_threshold = s.score_threshold
-        boxes, _, points = backend.detect(frame)
+        shrink = 1.0
+        if s.name == "blazeface-tiles" and frame.shape[1] > TILE_FRAME_WIDTH:
+            shrink = TILE_FRAME_WIDTH / frame.shape[1]
+            frame = cv2.resize(frame, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+        found = []
+        for net in backend:
+            net.score_threshold = s.score_threshold
+            found.append(net.detect(frame))
+        if s.name == "blazeface-tiles":
+            found += tile_detections(backend[0], frame)
+        boxes, scores, points = found[0] if len(found) == 1 else merge_detections(found)
+        if shrink != 1.0:
+            boxes, points = np.round(boxes / shrink).astype(int), points / shrink
         x, y, w, h = (boxes[:, i].astype(float) for i in range(4))
         side = np.maximum(w, h) * BLAZE_TO_FER["scale"]
         cx, cy = x + w / 2, y + h / 2 - BLAZE_TO_FER["shift_up"] * h
@@ -78,6 +94,47 @@ class FaceDetector:
         if len(boxes) == 0:
             return np.zeros((0, 4), int)
         return np.round(np.asarray(boxes) / scale).astype(int)
+
+
+def tile_origins(length: int, tile: int = TILE, step: int = TILE_STEP) -> list[int]:
+    """Tile starts covering 0..length evenly, at most `step` apart (one tile when the frame is small)."""
+    if length <= tile:
+        return [0]
+    n = int(np.ceil((length - tile) / step)) + 1
+    return [int(round(v)) for v in np.linspace(0, length - tile, n)]
+
+
+def tile_detections(net, frame: np.ndarray, tile: int = TILE) -> list[tuple]:
+    """The network on every tile of the frame, boxes moved to frame coordinates; a box cut by a tile's inner
+    edge is dropped (the tile beside it, or the whole-frame pass, sees that face whole)."""
+    h, w = frame.shape[:2]
+    origins = [(x0, y0) for y0 in tile_origins(h, tile) for x0 in tile_origins(w, tile)]
+    out = []
+    found = net.detect_batch([frame[y0:y0 + tile, x0:x0 + tile] for x0, y0 in origins])
+    for (x0, y0), (boxes, scores, points) in zip(origins, found):
+        if not len(boxes):
+            continue
+        th, tw = min(tile, h - y0), min(tile, w - x0)
+        inner = (((boxes[:, 0] > 1) | (x0 == 0)) & ((boxes[:, 1] > 1) | (y0 == 0))
+                 & ((boxes[:, 0] + boxes[:, 2] < tw - 1) | (x0 + tw >= w))
+                 & ((boxes[:, 1] + boxes[:, 3] < th - 1) | (y0 + th >= h)))
+        boxes, scores, points = boxes[inner].copy(), scores[inner], points[inner].copy()
+        boxes[:, :2] += (x0, y0)
+        points[..., 0] += x0
+        points[..., 1] += y0
+        out.append((boxes, scores, points))
+    return out
+
+
+def merge_detections(found: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Several networks' (boxes, scores, points) as one set: the best-scored box of each overlapping group."""
+    boxes = np.concatenate([f[0] for f in found])
+    scores = np.concatenate([f[1] for f in found])
+    points = np.concatenate([f[2] for f in found])
+    if not len(boxes):
+        return boxes.reshape(0, 4).astype(int), scores, points
+    keep = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), 0.0, 0.3), int).reshape(-1)
+    return boxes[keep], scores[keep], points[keep]
 
 
 def eye_angle(eyes: np.ndarray) -> float:

@@ -53,3 +53,10 @@ def draw_timings(frame: np.ndarray, fps: float, timings_ms: dict) -> None:
     """Processed fps and per-stage milliseconds (moving medians) in the top-left corner."""
     text = f"{fps:4.1f} fps | " + " ".join(f"{k} {v:.0f}ms" for k, v in timings_ms.items())
     _put_text(frame, text, 8, 18, _font_scale(frame, 0.45), WHITE, 1)
+
+
+def draw_notice(frame: np.ndarray, text: str) -> None:
+    """A one-line notice across the middle of the frame (e.g. why it was not processed)."""
+    h = frame.shape[0]
+    cv2.rectangle(frame, (0, h // 2 - 24), (frame.shape[1], h // 2 + 12), (0, 0, 0), -1)
+    _put_text(frame, text, 8, h // 2, _font_scale(frame, 0.5), WHITE, 1)

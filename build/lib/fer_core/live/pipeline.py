@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from fer_core.explain.overlays import Explainer
 from fer_core.live.detect import DetectorSettings
-from fer_core.live.draw import draw_face, draw_timings, overlay_heatmap
+from fer_core.live.draw import draw_face, draw_notice, draw_timings, overlay_heatmap
 from fer_core.live.stats import MovingStats
 from fer_core.live.tracking import Tracker
 
@@ -22,6 +23,7 @@ class LiveSettings:
     margin: float = 0.1
     show_timings: bool = True
     detector: DetectorSettings = field(default_factory=DetectorSettings)
+    explain_track: int | None = None  # Grad-CAM++ explains one face: this track, else the largest face
 
 
 @dataclass
@@ -39,7 +41,8 @@ class LivePipeline:
     def __init__(self, run_dir, settings: LiveSettings | None = None, backend: str = "auto"):
         from fer_core.api import FER
         self.settings = settings or LiveSettings()
-        self.fer = FER(run_dir, detector=self.settings.detector, backend=backend, margin=self.settings.margin)
+        self.fer = FER(run_dir, detector=self.settings.detector, backend=backend, margin=self.settings.margin,
+                       threads=1)  # a frame's few faces: one thread, the other core detects or draws
         self.fer.classify(np.zeros((1, self.fer.model.input_size, self.fer.model.input_size), np.uint8))  # warm-up
         self.tracker = Tracker(alpha=self.settings.smoothing)
         self._explainer = None
@@ -73,9 +76,19 @@ class LivePipeline:
         if draw:
             if s.overlay != "none":
                 t_ov = time.perf_counter()
-                for face, r in zip(faces, results):
-                    cls = s.target_class if s.target_class is not None else int(r.probs.argmax())
-                    heat = self.explainer.explain(s.overlay, face, cls)
+                explained = list(zip(faces, results))
+                slow_pp = s.overlay == "Grad-CAM++" and not self.explainer.fast_gradcam_pp
+                if slow_pp and len(explained) > 1:  # tf-keras-vis: ~30 ms a face, so one face only
+                    chosen = [p for p in explained if p[1].track_id == s.explain_track]
+                    explained = chosen or [max(explained, key=lambda p: p[1].box[2])]
+                classes = [s.target_class if s.target_class is not None else int(r.probs.argmax()) for _, r in explained]
+                if s.overlay == "Grad-CAM" and explained:  # every face in one pass
+                    heats = self.explainer.gradcam_many(np.stack([f for f, _ in explained]), classes)
+                elif s.overlay == "Grad-CAM++" and explained and not slow_pp:
+                    heats = self.explainer.gradcam_pp_many(np.stack([f for f, _ in explained]), classes)
+                else:
+                    heats = [self.explainer.explain(s.overlay, f, c) for (f, _), c in zip(explained, classes)]
+                for (_, r), heat in zip(explained, heats):
                     if heat is not None:
                         overlay_heatmap(out, r.box, heat)
                 overlay_ms = 1000 * (time.perf_counter() - t_ov)
@@ -85,6 +98,12 @@ class LivePipeline:
             draw_ms = 1000 * (time.perf_counter() - t3)
         return out, results, {"detect": 1000 * (t1 - t0), "classify": 1000 * (t2 - t1), "draw": draw_ms,
                               "overlay": overlay_ms}
+
+
+def dropped_share(timings: dict) -> float:
+    """The share of arriving frames that were skipped (processing could not keep up), over the moving window."""
+    received, processed = timings.get("received_fps", 0.0), timings.get("fps", 0.0)
+    return max(0.0, 1.0 - processed / received) if received > 0 else 0.0
 
 
 class LiveSession:
@@ -103,9 +122,19 @@ class LiveSession:
         self.frames_with_face = 0
         self.latest: list[FaceResult] = []
         self.error: str | None = None
+        self.refused = 0  # frames returned unprocessed because the server's stream cap was reached
+        self.face_counts: Counter = Counter()  # processed frames by how many faces they had
 
     def process(self, img: np.ndarray, received: int = 1) -> np.ndarray:
         """Process one BGR frame (the newest of `received` that arrived since the last one)."""
+        from fer_core.live.capacity import STREAMS, max_streams
+        if not STREAMS.admit(id(self)):
+            with self.lock:
+                self.received += received
+                self.refused += received
+            out = img.copy()
+            draw_notice(out, f"Server busy: {max_streams()} streams already (FER_LIVE_MAX_STREAMS). Try again later.")
+            return out
         try:
             out, results, timings = self.pipeline.process(img)
         except Exception as exc:  # noqa: BLE001 - a bad frame must not kill the stream; the page shows it
@@ -117,6 +146,7 @@ class LiveSession:
             self.received += received
             self.frames += 1
             self.frames_with_face += bool(results)
+            self.face_counts[len(results)] += 1
             self.latest = results
             self.stats.add(timings, received)
             fps, medians = self.stats.fps(), self.stats.medians()
@@ -138,19 +168,25 @@ class LiveSession:
 
     def ended(self) -> None:
         """The stream stopped: forget the last frame's faces and numbers (the page shows them otherwise)."""
+        from fer_core.live.capacity import STREAMS
+        STREAMS.leave(id(self))
         with self.lock:
             self.latest, self.error = [], None
-            self.received = self.frames = self.frames_with_face = 0
+            self.received = self.frames = self.frames_with_face = self.refused = 0
+            self.face_counts.clear()
             self.stats.clear()
         self.pipeline.tracker.tracks.clear()
 
     def snapshot(self) -> dict:
+        from fer_core.live.capacity import STREAMS, max_streams
+        streams = STREAMS.active()
         with self.lock:
             timings = {**self.stats.medians(), "fps": self.stats.fps(), "received_fps": self.stats.received_fps()}
             return {"received": self.received, "frames": self.frames, "frames_with_face": self.frames_with_face,
                     "timings": timings if self.frames else {},
                     "faces": [(r.track_id, r.label, r.confidence, r.probs.tolist()) for r in self.latest],
-                    "error": self.error}
+                    "error": self.error, "refused": self.refused, "face_counts": dict(self.face_counts), "streams": streams, "max_streams": max_streams(),
+                    "dropped_share": dropped_share(timings) if self.frames else 0.0}
 
     def update_settings(self, **changes) -> None:
         """Swap in a new settings object: the worker thread reads a whole one per frame, never a half-updated one."""

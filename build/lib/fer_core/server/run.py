@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from fer_core.errors import ConfigError
+from fer_core.live.detector_names import DETECTORS
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -38,15 +39,16 @@ def app_from_env():
     from fer_core.api import FER
     from fer_core.server.app import create_app
     cv2.setNumThreads(1)  # each process runs one request per core it has; OpenCV's own threads would oversubscribe
+    os.environ.setdefault("FER_DETECT_THREADS", "1")  # and so would two detector threads per request
     env = os.environ
-    detector = env.get("FER_SERVER_DETECTOR", "blazeface")
+    detector = env.get("FER_SERVER_DETECTOR", DETECTORS[0])
     fer = FER(env.get("FER_SERVER_MODEL") or None, detector=None if detector == "none" else detector,
               backend=env.get("FER_SERVER_BACKEND", "auto"), threads=1)
     return create_app(fer, api_keys=api_keys(), workers=int(env.get("FER_SERVER_THREADS", 1)),
                       jobs_dir=env.get("FER_SERVER_JOBS_DIR") or None)
 
 
-def serve(model=None, host: str | None = None, port: int | None = None, detector: str | None = "blazeface",
+def serve(model=None, host: str | None = None, port: int | None = None, detector: str | None = DETECTORS[0],
           backend: str = "auto", processes: int | None = None) -> None:
     """Check the settings here (one clear error, exit 2), then run `processes` server processes (default: one per
     core) that share the port and the video jobs folder. Several processes, not threads, because the request
