@@ -1,1 +1,0 @@
-"""Streamlit glue shared by the pages: cached loading, pickers, charts, navigation. No data logic here."""

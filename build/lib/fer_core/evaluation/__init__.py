@@ -1,1 +1,0 @@
-"""Evaluation of saved runs and ensembles: metrics, statistics, cross-dataset mapping, caching."""

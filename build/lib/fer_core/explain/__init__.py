@@ -1,1 +1,0 @@
-"""Explanations for one face: Grad-CAM, Grad-CAM++ and CBAM attention maps."""

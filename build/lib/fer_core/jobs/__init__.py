@@ -1,1 +1,0 @@
-"""Background jobs: one process per job, state on disk, a FIFO queue."""

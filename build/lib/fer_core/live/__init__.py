@@ -1,1 +1,0 @@
-"""Live inference: detection, classification, tracking/smoothing, explanations and drawing (no Streamlit)."""

@@ -1,1 +1,0 @@
-"""Hyperparameter sweeps, ablations and architecture searches on Optuna."""
