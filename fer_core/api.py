@@ -51,15 +51,9 @@ class FrameFaces:
 def default_model_path() -> Path:
     """The run models/default_run.txt names (a checkout, or FER_MODELS_DIR), else the copy shipped in the
     package; never merely the newest run, so `FER()` means the same model everywhere."""
-    from fer_core.runs import layout
-    from fer_core.runs.run import Run
-    from fer_core.settings import models_dir
-    pointer = models_dir() / layout.DEFAULT_POINTER
-    if pointer.is_file():
-        named = models_dir() / pointer.read_text().strip()
-        if named.is_dir() and not Run.load(named).broken:
-            return named
-    return BUNDLED
+    from fer_core.runs.store import pointed_run
+    run = pointed_run()
+    return run.path if run is not None else BUNDLED
 
 
 def resolve_model(run) -> "Path | object":

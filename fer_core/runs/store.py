@@ -36,16 +36,28 @@ def usable_runs(root: Path | str | None = None) -> list[Run]:
     return list_runs(root, include_broken=False)
 
 
+def pointed_run(root: Path | str | None = None) -> Run | None:
+    """The usable run models/default_run.txt names, or None (no pointer, or it names a missing or broken run)."""
+    root = _root(root)
+    pointer = root / layout.DEFAULT_POINTER
+    if not pointer.is_file():
+        return None
+    wanted = pointer.read_text().strip()
+    named = root / wanted
+    # a run id names a folder directly under models/, as list_runs() lists them: never a path elsewhere
+    if not wanted or wanted.startswith(".") or Path(wanted).name != wanted or wanted.endswith(layout.PARTIAL) \
+            or not named.is_dir():
+        return None
+    run = Run.load(named)
+    return None if run.broken else run
+
+
 def default_run(root: Path | str | None = None) -> Run | None:
     """The usable run named in models/default_run.txt, else the newest usable run, else None."""
-    root = _root(root)
+    pointed = pointed_run(root)
+    if pointed is not None:
+        return pointed
     runs = usable_runs(root)
-    pointer = root / layout.DEFAULT_POINTER
-    if pointer.exists():
-        wanted = pointer.read_text().strip()
-        for r in runs:
-            if r.id == wanted:
-                return r
     return runs[-1] if runs else None
 
 
