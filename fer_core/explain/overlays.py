@@ -46,15 +46,6 @@ class Explainer:
         self.attention = (keras.Model(model.inputs, model.get_layer(self.cbam[0]).output) if self.cbam else None)
 
         @tf.function(reduce_retracing=True)
-        def gradcam(x, cls):
-            with tf.GradientTape() as tape:
-                fmap, probs = self.features(x, training=False)
-                score = tf.gather(probs[0], cls)
-            grads = tape.gradient(score, fmap)
-            weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
-            return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))[0]
-
-        @tf.function(reduce_retracing=True)
         def gradcam_batch(x, cls):
             # the faces of a batch do not interact (inference mode, BatchNorm folded): the gradient of the sum of
             # each face's own class score is each face's own gradient, in one backward pass
@@ -65,7 +56,6 @@ class Explainer:
             weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
             return tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1))
 
-        self._gradcam = gradcam
         self._gradcam_batch = gradcam_batch
         self._tkv = None
         self._gradcam_pp = None
@@ -96,13 +86,10 @@ class Explainer:
             self._gradcam_pp = gradcam_pp
 
     def gradcam(self, face: np.ndarray, cls: int) -> np.ndarray:
-        x = face[None, ..., None].astype(np.float32)
-        return _normalise(np.asarray(self._gradcam(x, np.int32(cls))))
+        return self._batched(self._gradcam_batch, face[None], [cls])[0]
 
     def gradcam_many(self, faces: np.ndarray, classes) -> list[np.ndarray]:
         """Grad-CAM for every face of a frame in one forward and one backward pass (4 faces: ~1.3x one face)."""
-        if len(faces) == 1:
-            return [self.gradcam(faces[0], int(classes[0]))]
         return self._batched(self._gradcam_batch, faces, classes)
 
     def _batched(self, fn, faces: np.ndarray, classes) -> list[np.ndarray]:
