@@ -169,13 +169,13 @@ def _video(fer, file: Path, root: Path, writer: RowWriter, summary: Summary, ann
     out = {"writer": None, "last": []}
     target = _annotated_path(annotate_dir, file, root, ".mp4") if annotate_dir is not None else None
 
-    def on_frame(frame, tracks):
+    def on_frame(frame, tracks, fps):
         if target is None:
             return
         if out["writer"] is None:
             target.parent.mkdir(parents=True, exist_ok=True)
             h, w = frame.shape[:2]
-            out["writer"] = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), out.get("fps", 25.0), (w, h))
+            out["writer"] = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
         if tracks is not None:
             out["last"] = tracks
         frame = frame.copy()
@@ -184,10 +184,6 @@ def _video(fer, file: Path, root: Path, writer: RowWriter, summary: Summary, ann
             draw_face(frame, tuple(int(v) for v in box), fer.class_names[k], float(p[k]), tid)
         out["writer"].write(frame)
 
-    cap = cv2.VideoCapture(str(file))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    cap.release()
-    out["fps"] = fps if fps and 0 < fps < 1000 else 25.0
     try:
         result = analyze_video(fer, str(file), every_nth=every_nth, max_seconds=max_seconds, on_frame=on_frame)
     finally:

@@ -50,9 +50,9 @@ def open_video(path: str, name: str):
 
 def analyze_video(fer, path: str, every_nth: int = 1, max_seconds: float | None = None, smoothing: float = 1.0,
                   progress=None, name: str | None = None, on_frame=None) -> VideoResult:
-    """Emotions per frame and face for at most `max_seconds` (None: the whole video). `on_frame(frame, faces,
-    track_ids)` sees every frame read (processed ones with their faces; others with faces=None), e.g. to write
-    an annotated copy. `name` is what messages call the file (an upload's name, not a temp path)."""
+    """Emotions per frame and face for at most `max_seconds` (None: the whole video). `on_frame(frame, tracks, fps)`
+    sees every frame read (processed ones with their (track id, box, probabilities), others with None), e.g. to
+    write an annotated copy. `name` is what messages call the file (an upload's name, not a temp path)."""
     from fer_core.errors import ConfigError
     if int(every_nth) < 1:
         raise ConfigError("every_nth must be 1 or more")
@@ -88,7 +88,7 @@ def analyze_video(fer, path: str, every_nth: int = 1, max_seconds: float | None 
                     denominator = min(frames_total or max_frames or 1, max_frames or frames_total or 1)
                     progress(min(index / max(denominator, 1), 1.0))
             if on_frame is not None:
-                on_frame(frame, last if index % every_nth == 0 else None)
+                on_frame(frame, last if index % every_nth == 0 else None, fps)
             index += 1
         cut = max_frames is not None and index >= max_frames and cap.read()[0]
     finally:
