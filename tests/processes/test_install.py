@@ -6,12 +6,18 @@ from conftest import REPO
 
 
 def test_installed_package_predicts_outside_the_checkout(tmp_path, ck_faces):
+    import shutil
+
     import cv2
 
     from conftest import frame_with
-    target = tmp_path / "site"
+    target, source = tmp_path / "site", tmp_path / "source"
+    # a copy of what the package is built from: setuptools builds in the source tree (build/, *.egg-info)
+    shutil.copytree(REPO / "fer_core", source / "fer_core", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "requirements.txt", "README.md"):
+        shutil.copy(REPO / name, source / name)
     build = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                            "--target", str(target), str(REPO)], capture_output=True, text=True, timeout=600)
+                            "--target", str(target), str(source)], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
     bundled = target / "fer_core" / "bundled" / "default"
     assert {p.name for p in bundled.iterdir()} >= {"model.keras", "model.onnx", "model.onnx.json", "config.json"}
