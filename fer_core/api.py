@@ -154,13 +154,14 @@ class FER:
         gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY) if frame_bgr.ndim == 3 else frame_bgr
         if self.detector is None:
             h, w = gray.shape
-            return np.array([[0, 0, w, h]]), None, self._whole(gray)[None]
+            return np.array([[0, 0, w, h]]), None, self.face_crop(gray)[None]
         boxes, eyes = self.detector.locate(frame_bgr)
         align = eyes is not None and self.detector.settings.align
         return boxes, eyes, crop_faces(gray, boxes, self.margin, size=self.model.input_size,
                                        eyes=eyes if align else None)
 
-    def _whole(self, gray: np.ndarray) -> np.ndarray:
+    def face_crop(self, gray: np.ndarray) -> np.ndarray:
+        """A whole grey image as the model's input: resized to its side (what detector=None classifies)."""
         s = self.model.input_size
         if gray.shape == (s, s):
             return gray

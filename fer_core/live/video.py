@@ -31,7 +31,7 @@ def annotate_image(pipeline: LivePipeline, img: np.ndarray) -> tuple[np.ndarray,
     out, results, _ = pipeline.process(img)
     names = pipeline.fer.class_names
     if not results and max(img.shape[:2]) <= 128:
-        probs = pipeline.fer.classify(pipeline.fer._whole(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))[None])[0]
+        probs = pipeline.fer.classify(pipeline.fer.face_crop(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))[None])[0]
         rows = [{"face": 0, "label": names[int(probs.argmax())], "confidence": float(probs.max()),
                  **{c: float(p) for c, p in zip(names, probs)}}]
         return out, rows, "No face detected; the image is small, so it is classified whole (as a face crop)."
