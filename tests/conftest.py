@@ -18,10 +18,41 @@ os.environ["FER_CACHE_DIR"] = tempfile.mkdtemp(prefix="fer-cache-")
 # ...and never write jobs or runs into the repository's models/ (tests that need shipped runs say so).
 os.environ["FER_MODELS_DIR"] = tempfile.mkdtemp(prefix="fer-models-")
 os.environ["FER_RELABEL_DIR"] = tempfile.mkdtemp(prefix="fer-relabel-")
-for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS"):
+for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS", "FER_DATABASE_URL"):  # labels in SQLite unless a test says
     os.environ.pop(var, None)
 # Paths typed in the UI must lie inside the configured roots: tests type paths under the temp folder.
 os.environ["FER_DATA_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SHARED_DATA)])
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A real PostgreSQL server (started here when it is the local cluster); under CI=true its absence fails."""
+    from postgres import server_url
+    url, why = server_url()
+    if url is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(why + " (CI must run the PostgreSQL tests: .ci/run starts the server)")
+        pytest.skip(why)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_db(request, tmp_path):
+    """make_db(name) -> a fresh, empty project database on SQLite and, in the second run, on PostgreSQL."""
+    import uuid
+
+    from fer_core.relabel.database import PostgresDatabase, SqliteDatabase
+    made = []
+
+    def make(name: str = "p"):
+        if request.param == "sqlite":
+            return SqliteDatabase(tmp_path / f"{name}.sqlite")
+        db = PostgresDatabase(request.getfixturevalue("pg_url"), f"t{uuid.uuid4().hex[:10]}_{name}")
+        made.append(db)
+        return db
+    yield make
+    for db in made:
+        db.drop()
 
 
 @pytest.fixture

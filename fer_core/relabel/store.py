@@ -1,9 +1,10 @@
-"""Relabelling store: one SQLite file per project (WAL mode), an append-only event log per annotator.
+"""Relabelling store: an append-only event log per annotator, in one SQLite file per project (WAL mode) or
+in a PostgreSQL schema per project (`relabel.database`); the same SQL and the same guarantees on both.
 
 Every change is a new row; the current label of (image, annotator) is its newest event, and undo is a
-new event that restores the label before the undone one. Each write is its own transaction committed
-with synchronous=FULL before the call returns, so a label shown as saved survives a crash or kill -9.
-Connections are short-lived (one per call), so any number of browser sessions or processes can write.
+new event that restores the label before the undone one. Each write is its own transaction, durable before
+the call returns, so a label shown as saved survives a crash or kill -9. Any number of browser sessions,
+processes or app servers can write at once.
 
 Grid review writes a page of labels as one transaction: each label is an ordinary event carrying its
 `source` ('grid') and the page's `batch` id, so undo reverts the page as one step. Skips live in their own
@@ -11,23 +12,22 @@ table: a skip is not a label and must not hide one.
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
-from contextlib import contextmanager
-from pathlib import Path
 
 from fer_core.errors import StoreError  # the label database cannot be used: the message says what to do
+from fer_core.relabel.database import SqliteDatabase
 
+SCHEMA_VERSION = 2  # 1: events (+ source, batch), meta, skips. 2: decisions and claims (team curation)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {serial},
     image_id TEXT NOT NULL,
     annotator TEXT NOT NULL,
     label INTEGER,              -- NULL: no label (e.g. an undo back to unlabelled)
     action TEXT NOT NULL,       -- 'label' | 'undo' | 'import'
-    undoes INTEGER,             -- for 'undo': the event it reverts
-    created REAL NOT NULL,
+    undoes BIGINT,              -- for 'undo': the event it reverts
+    created DOUBLE PRECISION NOT NULL,
     session TEXT,
     source TEXT,                -- how the label was given: 'single' | 'grid' | 'import' (NULL: before sources)
     batch TEXT                  -- grid page id: the events undone together
@@ -35,66 +35,49 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_image ON events(image_id, annotator, id);
 CREATE INDEX IF NOT EXISTS events_annotator ON events(annotator, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS skips (image_id TEXT NOT NULL, annotator TEXT NOT NULL, created REAL NOT NULL,
+CREATE TABLE IF NOT EXISTS skips (image_id TEXT NOT NULL, annotator TEXT NOT NULL, created DOUBLE PRECISION NOT NULL,
                                   session TEXT, PRIMARY KEY (image_id, annotator));
+CREATE TABLE IF NOT EXISTS decisions (
+    id {serial},
+    image_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    label INTEGER,              -- NULL: the decision is withdrawn
+    created DOUBLE PRECISION NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS decisions_image ON decisions(image_id, id);
+CREATE TABLE IF NOT EXISTS claims (image_id TEXT NOT NULL, annotator TEXT NOT NULL, expires DOUBLE PRECISION NOT NULL,
+                                   PRIMARY KEY (image_id, annotator));
 """
 COLUMNS_ADDED = {"source": "TEXT", "batch": "TEXT"}  # projects created before grid review get them on open
 STANDING = "id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)"  # a label or import not undone
+IMPORTED = "substr(annotator, 1, 7) = 'import:'"  # labels loaded from an export: not a team member's
 
 
 class LabelStore:
-    def __init__(self, path: str | Path, timeout: float = 15.0):
-        self.path = Path(path)
-        self.timeout = timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.executescript(SCHEMA)
-            have = {r[1] for r in con.execute("PRAGMA table_info(events)")}
-            for column, kind in COLUMNS_ADDED.items():
-                if column not in have:
-                    con.execute(f"ALTER TABLE events ADD COLUMN {column} {kind}")
-            con.execute("CREATE INDEX IF NOT EXISTS events_batch ON events(batch)")
+    """The events of one project, in a SQLite file (give a path) or any database from `relabel.database`."""
 
-    @contextmanager
-    def _connect(self):
-        try:
-            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the label database {self.path}: {exc}") from exc
-        try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=FULL")
-            con.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-            yield con
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreError(f"the label database {self.path} is locked by another program for more than "
-                                 f"{self.timeout:.0f} s; close it (e.g. an open sqlite3 shell) and try again") from exc
-            raise StoreError(f"label database error in {self.path}: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the label database {self.path} is damaged ({exc}). Your earlier labels may be "
-                             "recoverable with `sqlite3 FILE .recover`; move the file aside to start a new one") from exc
-        finally:
-            con.close()
+    def __init__(self, where, timeout: float = 15.0):
+        self.db = where if hasattr(where, "write") else SqliteDatabase(where, timeout)
+        self.path = getattr(self.db, "path", None)
+        self.migrated_from = _migrate(self.db)
 
     # ---- writes (each one committed before returning) ----
     def set_label(self, image_id: str, annotator: str, label: int, session: str | None = None) -> int:
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            cur = con.execute("INSERT INTO events(image_id, annotator, label, action, created, session, source) "
-                              "VALUES (?, ?, ?, 'label', ?, ?, 'single')",
-                              (str(image_id), annotator, int(label), time.time(), session))
+        with self.db.write() as con:
+            event = con.execute("INSERT INTO events(image_id, annotator, label, action, created, session, source) "
+                                "VALUES (?, ?, ?, 'label', ?, ?, 'single') RETURNING id",
+                                (str(image_id), annotator, int(label), time.time(), session)).fetchone()[0]
             con.execute("DELETE FROM skips WHERE image_id=? AND annotator=?", (str(image_id), annotator))
-            con.execute("COMMIT")
-            return cur.lastrowid
+            con.execute("DELETE FROM claims WHERE image_id=? AND annotator=?", (str(image_id), annotator))
+            return event
 
     def set_labels(self, labels: dict, annotator: str, session: str | None = None, source: str = "grid") -> tuple[str, list[str]]:
         """Write a page of labels as one transaction and one undo step; images this annotator has already
         labelled are left as they are (a bulk accept never overwrites a decision). Returns (batch id, the
         image ids written)."""
         batch = uuid.uuid4().hex[:12]
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
+        with self.db.write(f"annotator:{annotator}") as con:
             have = {i for (i, _) in _current(con, annotator, ids=[str(i) for i in labels])}
             now = time.time()
             rows = [(str(i), annotator, int(lab), now, session, source, batch)
@@ -102,32 +85,34 @@ class LabelStore:
             con.executemany("INSERT INTO events(image_id, annotator, label, action, created, session, source, batch) "
                             "VALUES (?, ?, ?, 'label', ?, ?, ?, ?)", rows)
             con.executemany("DELETE FROM skips WHERE image_id=? AND annotator=?", [(r[0], annotator) for r in rows])
-            con.execute("COMMIT")
+            con.executemany("DELETE FROM claims WHERE image_id=? AND annotator=?", [(r[0], annotator) for r in rows])
         return batch, [r[0] for r in rows]
 
     def skip(self, image_id: str, annotator: str, session: str | None = None) -> None:
         """Remember that the annotator passed over the image (the smart queue moves on; a label clears it)."""
-        with self._connect() as con:
+        with self.db.write() as con:
             con.execute("INSERT INTO skips(image_id, annotator, created, session) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT(image_id, annotator) DO UPDATE SET created=excluded.created",
                         (str(image_id), annotator, time.time(), session))
+            con.execute("DELETE FROM claims WHERE image_id=? AND annotator=?", (str(image_id), annotator))
 
     def undo(self, annotator: str, session: str | None = None) -> list[str]:
         """Revert the annotator's latest not-yet-undone step made in `session` when given (one browser tab
         never undoes another's work): one label, or a whole grid page. Returns the image ids reverted (empty:
         nothing to undo). A label that was changed since (in another session) is left alone: undoing it would
         overwrite the newer label."""
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
+        in_session, args = ("AND session=? ", (annotator, session)) if session is not None else ("", (annotator,))
+        with self.db.write(f"annotator:{annotator}") as con:
             last = con.execute(
                 f"SELECT id, batch FROM events WHERE annotator=? AND action IN ('label','import') "
-                f"AND (? IS NULL OR session=?) AND {STANDING} ORDER BY id DESC LIMIT 1",
-                (annotator, session, session)).fetchone()
+                f"{in_session}AND {STANDING} ORDER BY id DESC LIMIT 1", args).fetchone()
             if last is None:
-                con.execute("ROLLBACK")
                 return []
-            step = con.execute(f"SELECT id, image_id FROM events WHERE (batch IS NULL AND id=?) OR (batch=? AND {STANDING}) "
-                               "ORDER BY id", (last[0], last[1])).fetchall()
+            if last[1] is None:
+                step = con.execute("SELECT id, image_id FROM events WHERE id=?", (last[0],)).fetchall()
+            else:
+                step = con.execute(f"SELECT id, image_id FROM events WHERE batch=? AND {STANDING} ORDER BY id",
+                                   (last[1],)).fetchall()
             undone = []
             for event_id, image_id in step:
                 newer = con.execute(  # a later label of this image that still stands
@@ -141,36 +126,88 @@ class LabelStore:
                             "VALUES (?, ?, ?, 'undo', ?, ?, ?)",
                             (image_id, annotator, before[0] if before else None, event_id, time.time(), session))
                 undone.append(image_id)
-            con.execute("COMMIT" if undone else "ROLLBACK")
             return undone
 
     def import_labels(self, labels: dict, annotator: str) -> int:
         """Record `labels` as `annotator`'s; labels it already has are skipped (importing twice adds nothing).
         Returns how many were new or changed."""
-        with self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
+        with self.db.write(f"annotator:{annotator}") as con:
             have = {i: lab for (i, _), lab in _current(con, annotator).items()}  # inside this transaction
             now = time.time()
             rows = [(str(i), annotator, int(lab), now) for i, lab in labels.items() if have.get(str(i)) != int(lab)]
             con.executemany("INSERT INTO events(image_id, annotator, label, action, created, source) "
                             "VALUES (?, ?, ?, 'import', ?, 'import')", rows)
-            con.execute("COMMIT")
             return len(rows)
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._connect() as con:
+        with self.db.write() as con:
             con.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                         (key, value))
 
+    # ---- team curation: reviewers' decisions and claimed images ----
+    def decide(self, image_id: str, reviewer: str, label: int | None, note: str | None = None) -> int:
+        """Record a reviewer's decision for an image (the newest one stands; None withdraws it)."""
+        with self.db.write() as con:
+            return con.execute("INSERT INTO decisions(image_id, reviewer, label, created, note) VALUES (?, ?, ?, ?, ?) "
+                               "RETURNING id", (str(image_id), reviewer, None if label is None else int(label),
+                                                time.time(), note)).fetchone()[0]
+
+    def decisions(self) -> dict:
+        """{image_id: {"label", "reviewer", "created", "note"}} for every image whose newest decision has a label."""
+        with self.db.read() as con:
+            rows = con.execute("SELECT d.image_id, d.label, d.reviewer, d.created, d.note FROM decisions d JOIN "
+                               "(SELECT image_id, MAX(id) AS mid FROM decisions GROUP BY image_id) m ON d.id = m.mid "
+                               "WHERE d.label IS NOT NULL").fetchall()
+        return {i: {"label": lab, "reviewer": r, "created": c, "note": n} for i, lab, r, c, n in rows}
+
+    def assign(self, annotator: str, image_ids: list[str], k: int, n: int, lease_s: float = 900.0) -> list[str]:
+        """Claim up to `n` images for `annotator` among `image_ids` (the project's images in queue order) that
+        still need labels: fewer than `k` team labels plus other annotators' live claims, none of them this
+        annotator's, not skipped by them. Images closest to `k` come first, so started images are finished
+        (their consensus exists) before new ones are opened. This annotator's own live claims come back first
+        (a reload resumes the same images). One transaction: two annotators never claim the last slot of an
+        image at once."""
+        now = time.time()
+        with self.db.write("assign") as con:
+            con.execute("DELETE FROM claims WHERE expires < ?", (now,))
+            counts = dict(con.execute(
+                "SELECT e.image_id, COUNT(*) FROM events e JOIN (SELECT image_id, annotator, MAX(id) AS mid FROM events "
+                f"GROUP BY image_id, annotator) m ON e.id = m.mid WHERE e.label IS NOT NULL AND NOT {IMPORTED.replace('annotator', 'e.annotator')} "
+                "GROUP BY e.image_id").fetchall())
+            done = {i for (i, _) in _current(con, annotator)}
+            done |= {r[0] for r in con.execute("SELECT image_id FROM skips WHERE annotator=?", (annotator,)).fetchall()}
+            mine, others = [], {}
+            for image_id, who in con.execute("SELECT image_id, annotator FROM claims").fetchall():
+                if who == annotator:
+                    mine.append(image_id)
+                else:
+                    others[image_id] = others.get(image_id, 0) + 1
+            chosen = [i for i in image_ids if i in set(mine) and i not in done][:n]
+            if len(chosen) < n:
+                taken = set(chosen)
+                ranked = sorted((i for i in image_ids if i not in done and i not in taken
+                                 and counts.get(i, 0) + others.get(i, 0) < k),
+                                key=lambda i: -(counts.get(i, 0) + others.get(i, 0)))  # stable: queue order within a tier
+                chosen += ranked[:n - len(chosen)]
+            con.executemany("INSERT INTO claims(image_id, annotator, expires) VALUES (?, ?, ?) "
+                            "ON CONFLICT(image_id, annotator) DO UPDATE SET expires=excluded.expires",
+                            [(i, annotator, now + lease_s) for i in chosen])
+        return chosen
+
+    def release(self, annotator: str) -> None:
+        """Give back the annotator's claims (they stop labelling; others may take the images)."""
+        with self.db.write() as con:
+            con.execute("DELETE FROM claims WHERE annotator=?", (annotator,))
+
     # ---- reads ----
     def meta(self, key: str) -> str | None:
-        with self._connect() as con:
+        with self.db.read() as con:
             row = con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
             return row[0] if row else None
 
     def current(self, annotator: str | None = None) -> dict:
         """{(image_id, annotator): label} for every pair whose newest event has a label."""
-        with self._connect() as con:
+        with self.db.read() as con:
             return _current(con, annotator)
 
     def labels_of(self, annotator: str) -> dict:
@@ -182,27 +219,64 @@ class LabelStore:
         if image_id is not None:
             sql += " WHERE image_id=?"
             args = (str(image_id),)
-        with self._connect() as con:
+        with self.db.read() as con:
             cols = ("id", "image_id", "annotator", "label", "action", "undoes", "created", "session", "source", "batch")
-            return [dict(zip(cols, r)) for r in con.execute(sql + " ORDER BY id", args)]
+            return [dict(zip(cols, r)) for r in con.execute(sql + " ORDER BY id", args).fetchall()]
 
     def annotators(self) -> list[str]:
-        with self._connect() as con:
-            return [r[0] for r in con.execute("SELECT DISTINCT annotator FROM events ORDER BY annotator")]
+        with self.db.read() as con:
+            return [r[0] for r in con.execute("SELECT DISTINCT annotator FROM events ORDER BY annotator").fetchall()]
 
     def sources_of(self, annotator: str) -> dict:
         """{image_id: how its standing label was given}: 'single', 'grid' or 'import'."""
-        with self._connect() as con:
+        with self.db.read() as con:
             return {i: src for i, _, _, src in _current_rows(con, annotator)}
 
     def skipped(self, annotator: str) -> set[str]:
-        with self._connect() as con:
-            return {r[0] for r in con.execute("SELECT image_id FROM skips WHERE annotator=?", (annotator,))}
+        with self.db.read() as con:
+            return {r[0] for r in con.execute("SELECT image_id FROM skips WHERE annotator=?", (annotator,)).fetchall()}
 
     def label_times(self, annotator: str) -> list[float]:
-        with self._connect() as con:
+        with self.db.read() as con:
             return [r[0] for r in con.execute("SELECT created FROM events WHERE annotator=? AND action='label' "
-                                              "ORDER BY id", (annotator,))]
+                                              "ORDER BY id", (annotator,)).fetchall()]
+
+    def counts(self) -> dict:
+        """Rows per table, for copies and migrations to verify."""
+        with self.db.read() as con:
+            return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                    for t in ("events", "meta", "skips", "decisions", "claims")}
+
+    def dump(self) -> dict:
+        """Every row of every table, ordered: what a copy must reproduce exactly."""
+        order = {"events": "id", "meta": "key", "skips": "image_id, annotator", "decisions": "id",
+                 "claims": "image_id, annotator"}
+        with self.db.read() as con:
+            return {t: [tuple(r) for r in con.execute(f"SELECT * FROM {t} ORDER BY {o}").fetchall()]
+                    for t, o in order.items()}
+
+
+def _migrate(db) -> int | None:
+    """Create or upgrade the schema to SCHEMA_VERSION in place; returns the version it started from when it
+    upgraded (None when nothing was to do). Only adds tables, columns and indexes: no event is rewritten."""
+    db.script(SCHEMA.format(serial=db.serial))
+    with db.write("schema") as con:
+        row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = int(row[0]) if row else 1
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the label database {db.label} was written by a newer FER Studio (schema {version}, "
+                             f"this one knows {SCHEMA_VERSION})", fix="upgrade FER Studio to open it")
+        have = db.columns(con, "events")
+        for column, kind in COLUMNS_ADDED.items():
+            if column not in have:
+                con.execute(f"ALTER TABLE events ADD COLUMN {column} {kind}")
+        con.execute("CREATE INDEX IF NOT EXISTS events_batch ON events(batch)")
+        if row is not None and version == SCHEMA_VERSION:
+            return None
+        con.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (str(SCHEMA_VERSION),))
+        fresh = con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0 and row is None
+        return None if fresh else version
 
 
 def _current_rows(con, annotator: str | None, ids: list[str] | None = None):
@@ -214,6 +288,8 @@ def _current_rows(con, annotator: str | None, ids: list[str] | None = None):
            "(SELECT image_id, annotator, MAX(id) AS mid FROM events GROUP BY image_id, annotator) m ON e.id = m.mid "
            "WHERE e.label IS NOT NULL")
     args: list = []
+    if ids is not None and not ids:
+        return []
     if annotator is not None:
         sql += " AND e.annotator = ?"
         args.append(annotator)

@@ -1,6 +1,9 @@
-"""The relabel store never loses a label: undo history, concurrency, kill -9, damaged and locked files."""
+"""The relabel store never loses a label: undo history, concurrency, kill -9, damaged and locked files.
+Every test that takes `make_db` runs twice: on a SQLite file and on a real PostgreSQL server."""
+import base64
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
@@ -13,8 +16,8 @@ from conftest import REPO
 from fer_core.relabel.store import LabelStore, StoreError
 
 
-def test_labels_history_and_undo(tmp_path):
-    s = LabelStore(tmp_path / "p.sqlite")
+def test_labels_history_and_undo(make_db):
+    s = LabelStore(make_db())
     s.set_label("1", "ann", 3)
     s.set_label("2", "ann", 4)
     s.set_label("1", "ann", 5)  # relabel keeps history
@@ -34,7 +37,7 @@ def _writer(path, annotator, n):
 
 
 def _alice_and_bob_at_once(path, writer, n) -> LabelStore:
-    """Two processes write `path` at the same time as alice and bob; the store once both have finished."""
+    """Two processes write database `path` at the same time as alice and bob; the store once both have finished."""
     LabelStore(path)
     procs = [mp.get_context("spawn").Process(target=writer, args=(path, a, n)) for a in ("alice", "bob")]
     for p in procs:
@@ -45,14 +48,15 @@ def _alice_and_bob_at_once(path, writer, n) -> LabelStore:
     return LabelStore(path)
 
 
-def test_two_concurrent_writers_lose_nothing(tmp_path):
-    s = _alice_and_bob_at_once(tmp_path / "c.sqlite", _writer, 300)
+def test_two_concurrent_writers_lose_nothing(make_db):
+    s = _alice_and_bob_at_once(make_db("c"), _writer, 300)
     assert len(s.labels_of("alice")) == 300 and len(s.labels_of("bob")) == 300
     assert len(s.history()) == 600
 
 
-def test_same_image_by_two_sessions_keeps_both_histories(tmp_path):
-    a, b = LabelStore(tmp_path / "s.sqlite"), LabelStore(tmp_path / "s.sqlite")
+def test_same_image_by_two_sessions_keeps_both_histories(make_db):
+    db = make_db("s")
+    a, b = LabelStore(db), LabelStore(db)
     a.set_label("7", "alice", 1)
     b.set_label("7", "bob", 2)
     a.set_label("7", "alice", 3)
@@ -61,9 +65,9 @@ def test_same_image_by_two_sessions_keeps_both_histories(tmp_path):
 
 
 KILL_SCRIPT = """
-import sys
+import base64, pickle, sys
 from fer_core.relabel.store import LabelStore
-s = LabelStore(sys.argv[1])
+s = LabelStore(pickle.loads(base64.b64decode(sys.argv[1])))
 i = 0
 while True:
     s.set_label(str(i), "k", i % 10)
@@ -74,7 +78,8 @@ while True:
 
 def _kill_9_after(script: str, path, n: int) -> list[int]:
     """Run `script` on `path`, read the first `n` numbers it prints once a write returned, then kill -9 it."""
-    proc = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    spec = base64.b64encode(pickle.dumps(path)).decode()  # a database object: SQLite file or PostgreSQL schema
+    proc = subprocess.Popen([sys.executable, "-c", script, spec], cwd=REPO, stdout=subprocess.PIPE, text=True)
     saved = []
     deadline = time.time() + 60
     while len(saved) < n and time.time() < deadline:
@@ -84,8 +89,8 @@ def _kill_9_after(script: str, path, n: int) -> list[int]:
     return saved
 
 
-def test_kill_9_loses_no_saved_label(tmp_path):
-    path = tmp_path / "k.sqlite"
+def test_kill_9_loses_no_saved_label(make_db):
+    path = make_db("k")
     saved = _kill_9_after(KILL_SCRIPT, path, 200)
     labels = LabelStore(path).labels_of("k")
     assert all(str(i) in labels for i in saved), "a label reported as saved was lost"
@@ -109,8 +114,8 @@ def test_damaged_and_locked_databases_give_clear_errors(tmp_path):
         holder.close()
 
 
-def test_undo_is_per_browser_session_and_never_overwrites_a_newer_label(tmp_path):
-    s = LabelStore(tmp_path / "p.sqlite")
+def test_undo_is_per_browser_session_and_never_overwrites_a_newer_label(make_db):
+    s = LabelStore(make_db())
     s.set_label("1", "ann", 3, session="tab-a")
     s.set_label("2", "ann", 4, session="tab-b")  # the same annotator name in another browser tab
     assert s.undo("ann", session="tab-a") == ["1"]  # tab A undoes its own label, not tab B's newer one
@@ -125,8 +130,8 @@ def test_undo_is_per_browser_session_and_never_overwrites_a_newer_label(tmp_path
 
 # ---- grid pages: one batch, one undo step, the same guarantees ----
 
-def test_a_grid_page_is_one_undo_step_and_never_overwrites_a_label(tmp_path):
-    s = LabelStore(tmp_path / "g.sqlite")
+def test_a_grid_page_is_one_undo_step_and_never_overwrites_a_label(make_db):
+    s = LabelStore(make_db())
     s.set_label("3", "ann", 7, session="tab")  # labelled one by one before the page
     batch, written = s.set_labels({str(i): 2 for i in range(1, 6)}, "ann", session="tab")
     assert written == ["1", "2", "4", "5"] and s.labels_of("ann")["3"] == 7
@@ -137,16 +142,16 @@ def test_a_grid_page_is_one_undo_step_and_never_overwrites_a_label(tmp_path):
     assert s.undo("ann", session="tab") == ["3"]
 
 
-def test_undoing_a_grid_page_keeps_a_label_changed_since_in_another_tab(tmp_path):
-    s = LabelStore(tmp_path / "g.sqlite")
+def test_undoing_a_grid_page_keeps_a_label_changed_since_in_another_tab(make_db):
+    s = LabelStore(make_db())
     s.set_labels({"1": 2, "2": 2, "3": 2}, "ann", session="tab-a")
     s.set_label("2", "ann", 5, session="tab-b")  # tab B corrects one face of A's page
     assert sorted(s.undo("ann", session="tab-a")) == ["1", "3"]
     assert s.labels_of("ann") == {"2": 5}
 
 
-def test_skips_are_not_labels_and_a_label_clears_them(tmp_path):
-    s = LabelStore(tmp_path / "g.sqlite")
+def test_skips_are_not_labels_and_a_label_clears_them(make_db):
+    s = LabelStore(make_db())
     s.set_label("1", "ann", 4)
     s.skip("1", "ann")
     s.skip("2", "ann")
@@ -176,8 +181,8 @@ def _grid_writer(path, annotator, pages):
         s.set_labels({str(i): p % 10 for i in range(p * 24, p * 24 + 48)}, annotator, session=annotator)
 
 
-def test_two_annotators_accepting_grid_pages_at_once_lose_and_overwrite_nothing(tmp_path):
-    s = _alice_and_bob_at_once(tmp_path / "c.sqlite", _grid_writer, 30)
+def test_two_annotators_accepting_grid_pages_at_once_lose_and_overwrite_nothing(make_db):
+    s = _alice_and_bob_at_once(make_db("c"), _grid_writer, 30)
     for a in ("alice", "bob"):
         labels = s.labels_of(a)
         assert len(labels) == 30 * 24 + 24
@@ -186,9 +191,9 @@ def test_two_annotators_accepting_grid_pages_at_once_lose_and_overwrite_nothing(
 
 
 GRID_KILL_SCRIPT = """
-import sys
+import base64, pickle, sys
 from fer_core.relabel.store import LabelStore
-s = LabelStore(sys.argv[1])
+s = LabelStore(pickle.loads(base64.b64decode(sys.argv[1])))
 p = 0
 while True:
     _, written = s.set_labels({str(p * 48 + i): p % 10 for i in range(48)}, "k")
@@ -197,10 +202,105 @@ while True:
 """
 
 
-def test_kill_9_loses_no_grid_page_shown_as_saved(tmp_path):
-    path = tmp_path / "k.sqlite"
+def test_kill_9_loses_no_grid_page_shown_as_saved(make_db):
+    path = make_db("k")
     saved = _kill_9_after(GRID_KILL_SCRIPT, path, 40)
     labels = LabelStore(path).labels_of("k")
     assert len(saved) >= 40
     assert all(labels.get(str(p * 48 + i)) == p % 10 for p in saved for i in range(48)), "a saved page was lost"
     assert len(labels) % 48 == 0, "a page was saved in part"
+
+
+def test_an_unreachable_server_gives_a_clear_error_without_its_password():
+    from fer_core.relabel.database import PostgresDatabase
+    with pytest.raises(StoreError, match="cannot connect") as err:
+        LabelStore(PostgresDatabase("postgresql://ann:s3cret@127.0.0.1:1/labels", "p", timeout=2))
+    assert "s3cret" not in str(err.value) and "***" in str(err.value)
+
+
+# ---- schema versions: an existing project upgrades in place without losing an event ----
+
+V1_FIXTURE = REPO / "tests" / "fixtures" / "relabel-project-v1.sqlite"  # written by the store before schema 2
+
+
+def test_a_project_from_the_previous_version_upgrades_without_losing_an_event(tmp_path):
+    import shutil
+    path = tmp_path / "v1.sqlite"
+    shutil.copy(V1_FIXTURE, path)
+    con = sqlite3.connect(path)
+    before = con.execute("SELECT * FROM events ORDER BY id").fetchall()
+    skips = con.execute("SELECT * FROM skips ORDER BY image_id").fetchall()
+    con.close()
+    assert len(before) == 52 and len(skips) == 2
+    s = LabelStore(path)
+    assert s.migrated_from == 1 and s.meta("schema_version") == "2"
+    dump = s.dump()
+    assert dump["events"] == before and dump["skips"] == skips
+    assert s.meta("dataset_version") == "fixture-v1"
+    assert len(s.current()) == 42 and s.labels_of("alice")["5"] == 5  # alice's undone relabel of 5 stays undone
+    assert LabelStore(path).migrated_from is None  # upgraded once
+    s.decide("3", "rev", 4)
+    assert s.decisions()["3"]["label"] == 4
+
+
+def test_a_database_from_a_newer_version_is_refused(make_db):
+    db = make_db()
+    LabelStore(db).set_meta("schema_version", "99")
+    with pytest.raises(StoreError, match="newer FER Studio"):
+        LabelStore(db)
+
+
+# ---- team curation at the store level ----
+
+def test_assignment_fills_images_to_k_and_never_over_claims(make_db):
+    db = make_db()
+    s = LabelStore(db)
+    ids = [str(i) for i in range(10)]
+    a = s.assign("alice", ids, k=2, n=3)
+    assert a == ["0", "1", "2"]
+    assert s.assign("alice", ids, k=2, n=3) == a  # a reload resumes the same images
+    b = s.assign("bob", ids, k=2, n=3)
+    assert b == ["0", "1", "2"]  # alice's claims leave one slot each: bob takes them, the images reach k soonest
+    c = s.assign("carol", ids, k=2, n=3)
+    assert not set(c) & {"0", "1", "2"}  # two claims on each: no third annotator
+    s.set_label("0", "alice", 1)
+    s.set_label("0", "bob", 1)
+    s.set_label("3", "carol", 2)
+    d = s.assign("dave", ids, k=2, n=2)
+    assert "0" not in d and d[0] == "3"  # image 3 has one label and carol no longer claims it: it comes first
+    assert s.assign("alice", ids, k=2, n=5)[:2] == ["1", "2"]  # alice's own claims still come first
+    s.release("alice")
+    assert "1" in s.assign("erin", ids, k=2, n=10)
+
+
+def _claimer(db, annotator, out):
+    s = LabelStore(db)
+    out.put((annotator, s.assign(annotator, [str(i) for i in range(6)], k=2, n=6)))
+
+
+def test_concurrent_annotators_never_claim_an_image_more_than_k_times(make_db):
+    db = make_db()
+    LabelStore(db)
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_claimer, args=(db, f"a{i}", out)) for i in range(5)]
+    for p in procs:
+        p.start()
+    got = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(60)
+    per_image = {}
+    for _, images in got:
+        for i in images:
+            per_image[i] = per_image.get(i, 0) + 1
+    assert per_image and max(per_image.values()) <= 2 and sum(per_image.values()) == 12
+
+
+def test_decisions_newest_stands_and_can_be_withdrawn(make_db):
+    s = LabelStore(make_db())
+    s.decide("1", "rev", 3, note="looks angry")
+    s.decide("1", "rev2", 5)
+    s.decide("2", "rev", 1)
+    s.decide("2", "rev", None)
+    assert {i: d["label"] for i, d in s.decisions().items()} == {"1": 5}
+    assert s.counts()["decisions"] == 4
