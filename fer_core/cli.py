@@ -111,8 +111,9 @@ def _auth_add_user(args) -> dict:
 
     from fer_core.app.auth import add_user
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
-    add_user(Path(args.file), args.user, args.name or args.user, password)
-    return {"file": args.file, "user": args.user, "note": "start the app with FER_AUTH_FILE=" + args.file}
+    add_user(Path(args.file), args.user, args.name or args.user, password, role=args.role)
+    return {"file": args.file, "user": args.user, "role": args.role,
+            "note": "start the app with FER_AUTH_FILE=" + args.file}
 
 
 def _sweep_run(args) -> dict:
@@ -290,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_user.add_argument("--user", required=True)
     add_user.add_argument("--name", help="display name (default: the user name)")
     add_user.add_argument("--password-stdin", action="store_true", help="read the password from stdin (scripts)")
+    add_user.add_argument("--role", default="annotator", choices=["annotator", "reviewer", "admin"],
+                          help="what the user may do on team projects (default: annotator)")
     add_user.add_argument("--json", action="store_true")
     add_user.set_defaults(func=_auth_add_user)
     add_relabel_commands(sub)

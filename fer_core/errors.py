@@ -60,3 +60,9 @@ class Cancelled(FerStudioError):
     """The user stopped the work."""
 
     kind = "cancelled"
+
+
+class PermissionDenied(FerStudioError):
+    """A signed-in user's role does not allow the action (team mode)."""
+
+    kind = "permission"

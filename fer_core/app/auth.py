@@ -6,7 +6,7 @@ File format (write users with `python -m fer_core auth add-user`; plain-text pas
 
     credentials:
       usernames:
-        alice: {name: Alice Example, password: $2b$12$...}
+        alice: {name: Alice Example, password: $2b$12$..., roles: [reviewer]}
     cookie: {name: fer_studio_auth, key: <random secret>, expiry_days: 1}
 """
 from __future__ import annotations
@@ -48,18 +48,22 @@ def load_auth(path: Path) -> dict:
     return config
 
 
-def add_user(path: Path, username: str, name: str, password: str) -> None:
-    """Add or replace a user with a bcrypt-hashed password; creates the file (with a random cookie key)."""
+def add_user(path: Path, username: str, name: str, password: str, role: str = "annotator") -> None:
+    """Add or replace a user with a bcrypt-hashed password and a role (annotator, reviewer or admin); creates
+    the file (with a random cookie key)."""
     import yaml
     from streamlit_authenticator import Hasher
 
     from fer_core.atomic import write_text
+    from fer_core.relabel.roles import ROLES
     if len(password) < 8:
         raise ConfigError("passwords need at least 8 characters")
+    if role not in ROLES:
+        raise ConfigError(f"unknown role '{role}'", fix=f"use one of {', '.join(ROLES)}")
     config = yaml.safe_load(path.read_text()) if path.exists() else {}
     config = config or {}
     config.setdefault("credentials", {}).setdefault("usernames", {})[username] = {
-        "name": name, "password": Hasher.hash(password)}
+        "name": name, "password": Hasher.hash(password), "roles": [role]}
     config.setdefault("cookie", {"name": "fer_studio_auth", "key": secrets.token_urlsafe(32), "expiry_days": 1})
     write_text(path, yaml.safe_dump(config, sort_keys=False))
     os.chmod(path, 0o600)

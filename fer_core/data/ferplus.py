@@ -11,13 +11,14 @@ from fer_core.errors import DataError
 
 VOTE_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF")
 UNKNOWN, NOT_A_FACE = 8, 9
-LABEL_MODES = ("majority", "plurality", "probability")
+LABEL_MODES = ("majority", "plurality", "probability", "dawid-skene")
 # Where labels come from, named once: training targets (all four) and evaluation ground truth (hard ones).
 LABEL_SOURCES = {
     "labels": "the dataset's own labels",
     "majority": "FERPlus votes, majority (paper)",
     "plurality": "FERPlus votes, plurality",
     "probability": "FERPlus votes, soft probabilities",
+    "dawid-skene": "FERPlus votes, Dawid–Skene consensus",
 }
 GROUND_TRUTHS = {k: v for k, v in LABEL_SOURCES.items() if k != "probability"}
 
@@ -59,7 +60,12 @@ def labels_from_votes(votes: np.ndarray, mode: str = "majority") -> np.ndarray:
       the remaining votes, else the image is 'unknown'.
     - plurality: the top vote, first column on ties (the usual quick reading).
     - probability: argmax of `probabilities_from_votes`, UNMAPPED when that discards the image.
+    - dawid-skene: the crowd's consensus by Dawid–Skene (`relabel.consensus`), 'unknown' / 'not a face' when
+      that is the most probable class.
     """
+    if mode == "dawid-skene":
+        from fer_core.relabel.consensus import ferplus_labels
+        return ferplus_labels(votes)
     votes = np.asarray(votes, dtype=np.float64)
     if mode == "plurality":
         return votes.argmax(axis=1)

@@ -23,6 +23,8 @@ from fer_core.data.quality import QualityReport
 from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels
 from fer_core.data.sidecar import SIDECAR_SUFFIX, read_sidecar, sidecar_path
 from fer_core.errors import DataError
+from fer_core.relabel.database import database_for
+from fer_core.relabel.roles import Actor, require
 from fer_core.relabel.store import LabelStore
 from fer_core.settings import REPO_ROOT
 
@@ -59,13 +61,19 @@ class RelabelProject:
         self.target = get_scheme(target)
         if len(self.target.classes) > len(KEYS):
             raise DataError(f"scheme '{target}' has more than {len(KEYS)} classes; one key per class is not possible")
-        self.store = LabelStore(projects_dir() / f"{self.name}.sqlite")
+        self.store = LabelStore(database_for(self.name, projects_dir()))
         known = self.store.meta("dataset_version")
         if known is None:
             self.store.set_meta("dataset_version", ds.version)
             self.store.set_meta("dataset_source", ds.source)
         self.version_mismatch = known is not None and known != ds.version
         self.row_of = {i: n for n, i in enumerate(ds.ids.tolist())}
+
+    @property
+    def team(self):
+        """Team curation on this project: k labels per image, consensus, review (`relabel.team`)."""
+        from fer_core.relabel.team import Team
+        return Team(self)
 
     # ---- queues ----
     def queue(self, f: QueueFilter, annotator: str, quality: QualityReport | None = None) -> np.ndarray:
@@ -164,7 +172,10 @@ class RelabelProject:
 
     # ---- export / import ----
     def consensus(self, policy: str = "majority", annotator: str | None = None) -> dict:
-        """image id -> label. policy 'annotator' uses one annotator's labels; 'majority' needs a strict winner."""
+        """image id -> label. policy 'annotator' uses one annotator's labels; 'majority' needs a strict winner;
+        'resolved' takes a reviewer's decision, else the team's consensus, else the single label."""
+        if policy == "resolved":
+            return self.team.resolved()["label"].to_dict()
         labels = self.store.current()
         if policy == "annotator":
             return {i: lab for (i, a), lab in labels.items() if a == annotator}
@@ -179,9 +190,16 @@ class RelabelProject:
         return out
 
     def export(self, folder: str | Path, policy: str = "majority", annotator: str | None = None,
-               images: bool = True) -> Path:
-        """Write <folder>/<name>-fer2024.csv (+ .meta.json sidecar) and, optionally, <split>/<class>/<id>.png."""
-        labels = self.consensus(policy, annotator)
+               images: bool = True, actor: Actor | None = None) -> Path:
+        """Write <folder>/<name>-fer2024.csv (+ .meta.json sidecar) and, optionally, <split>/<class>/<id>.png.
+        Under policy 'resolved' the sidecar records, per image, which source its label came from."""
+        require(actor, "export")
+        sources = None
+        if policy == "resolved":
+            table = self.team.resolved()
+            labels, sources = table["label"].to_dict(), table["source"].to_dict()
+        else:
+            labels = self.consensus(policy, annotator)
         if not labels:
             raise DataError("nothing to export: no labels yet (or no majority under this policy)")
         folder = Path(folder)
@@ -193,6 +211,9 @@ class RelabelProject:
                 "ids": [str(self.ds.ids[r]) for r, _ in rows], "source": self.ds.source,
                 "source_version": self.ds.version, "policy": policy, "annotator": annotator, "project": self.name,
                 "exported": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if sources is not None:
+            meta["label_sources"] = [sources[str(self.ds.ids[r])] for r, _ in rows]
+            meta["source_counts"] = dict(Counter(meta["label_sources"]))
         write_text(sidecar_path(csv_path), json.dumps(meta, indent=2))
         if images:
             for r, lab in rows:
@@ -201,8 +222,9 @@ class RelabelProject:
                 cv2.imwrite(str(target), self.ds.images[r])
         return csv_path
 
-    def import_export(self, csv_path: str | Path) -> int:
+    def import_export(self, csv_path: str | Path, actor: Actor | None = None) -> int:
         """Load a previous export back as labels of annotator 'import:<file>'."""
+        require(actor, "import")
         from fer_core.data.csv_format import load_fer_csv
         csv_path = Path(csv_path)
         meta = read_sidecar(csv_path)
@@ -216,6 +238,12 @@ class RelabelProject:
         if len(parsed.labels) != len(meta["ids"]):
             raise DataError("the sidecar's ids do not match the CSV rows", path=str(csv_path))
         return self.store.import_labels(dict(zip(meta["ids"], parsed.labels.tolist())), f"import:{csv_path.name}")
+
+
+def delete_project(name: str, actor: Actor | None = None) -> None:
+    """Delete a project's labels for good (its SQLite file, or its schema on the server)."""
+    require(actor, "delete")
+    database_for(safe_name(name), projects_dir()).drop()
 
 
 MIN_RATE_LABELS, MIN_RATE_SECONDS = 20, 120  # below either, a rate is noise ("1688 per hour" after 9 labels)

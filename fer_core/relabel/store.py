@@ -49,6 +49,14 @@ CREATE INDEX IF NOT EXISTS decisions_image ON decisions(image_id, id);
 CREATE TABLE IF NOT EXISTS claims (image_id TEXT NOT NULL, annotator TEXT NOT NULL, expires DOUBLE PRECISION NOT NULL,
                                    PRIMARY KEY (image_id, annotator));
 """
+TABLES = {  # every table and its columns, in the order copies and dumps use
+    "events": ("id", "image_id", "annotator", "label", "action", "undoes", "created", "session", "source", "batch"),
+    "meta": ("key", "value"),
+    "skips": ("image_id", "annotator", "created", "session"),
+    "decisions": ("id", "image_id", "reviewer", "label", "created", "note"),
+    "claims": ("image_id", "annotator", "expires"),
+}
+KEY_COLUMNS = {"events": 1, "meta": 1, "skips": 2, "decisions": 1, "claims": 2}  # sorted in Python: collations differ
 COLUMNS_ADDED = {"source": "TEXT", "batch": "TEXT"}  # projects created before grid review get them on open
 STANDING = "id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)"  # a label or import not undone
 IMPORTED = "substr(annotator, 1, 7) = 'import:'"  # labels loaded from an export: not a team member's
@@ -249,11 +257,35 @@ class LabelStore:
 
     def dump(self) -> dict:
         """Every row of every table, ordered: what a copy must reproduce exactly."""
-        order = {"events": "id", "meta": "key", "skips": "image_id, annotator", "decisions": "id",
-                 "claims": "image_id, annotator"}
         with self.db.read() as con:
-            return {t: [tuple(r) for r in con.execute(f"SELECT * FROM {t} ORDER BY {o}").fetchall()]
-                    for t, o in order.items()}
+            return {t: sorted((tuple(r) for r in con.execute(f"SELECT {', '.join(cols)} FROM {t}").fetchall()),
+                              key=lambda r, n=KEY_COLUMNS[t]: r[:n])
+                    for t, cols in TABLES.items()}
+
+    def copy_to(self, target: LabelStore) -> dict:
+        """Copy every row of this project into `target` (an empty project, e.g. on PostgreSQL), keeping event
+        ids (undo refers to them), in one transaction; then verify that both hold the same rows. Returns the
+        row counts."""
+        rows = self.dump()
+        with target.db.write("schema") as con:
+            have = con.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+            if have:
+                raise StoreError(f"the target {target.db.label} already holds {have} events",
+                                 fix="copy into a new project name, or delete that project first")
+            con.execute("DELETE FROM meta")
+            for table, cols in TABLES.items():
+                con.executemany(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                                rows[table])
+            if target.db.kind == "postgresql":  # the next event id continues after the copied ones
+                for table in ("events", "decisions"):
+                    con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+        copied = target.dump()
+        if copied != rows:
+            differ = [t for t in TABLES if copied[t] != rows[t]]
+            raise StoreError(f"the copy in {target.db.label} differs from the source in table(s) {', '.join(differ)}",
+                             fix="delete the target project and copy again")
+        return {t: len(r) for t, r in rows.items()}
 
 
 def _migrate(db) -> int | None:

@@ -22,6 +22,12 @@ HEARTBEAT_S = 5  # a worker's running trial is failed by the others this long af
 
 
 def default_storage(study: str, root: Path | None = None) -> str:
+    """Optuna storage of a study: the team's PostgreSQL server when FER_DATABASE_URL names one (every study in
+    that database), else one SQLite file per study under models/sweeps/."""
+    from fer_core.relabel.database import database_url
+    url = database_url()
+    if url:  # SQLAlchemy's name for the psycopg 3 driver the label store uses
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
     folder = (Path(root) if root else models_dir()) / "sweeps"
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / (study + '.db')}"
@@ -77,7 +83,8 @@ def load(study_name: str, storage: str | None = None):
     try:
         probe = optuna.load_study(study_name=study_name, storage=_storage(url))
     except KeyError:
-        raise ConfigError(f"no study {study_name!r} in this storage", path=url,
+        from fer_core.relabel.database import redact
+        raise ConfigError(f"no study {study_name!r} in this storage", path=redact(url),
                           fix="start it with `python -m fer_core sweep run SPEC`") from None
     spec = SweepSpec.from_dict(probe.user_attrs["spec"], where=f"study {study_name}")
     return optuna.load_study(study_name=study_name, storage=_storage(url), sampler=_sampler(spec),
@@ -172,7 +179,11 @@ def summary(study) -> dict:
 
 
 def list_studies(root: Path | None = None) -> list[str]:
-    """Studies in the default storage folder (models/sweeps/<study>.db)."""
+    """Studies in the default storage: the PostgreSQL server's, or the folder models/sweeps/<study>.db."""
+    from fer_core.relabel.database import database_url
+    if database_url():
+        import optuna
+        return sorted(optuna.get_all_study_names(storage=_storage(default_storage("-"))))
     folder = (Path(root) if root else models_dir()) / "sweeps"
     return sorted(p.stem for p in folder.glob("*.db")) if folder.is_dir() else []
 
