@@ -23,6 +23,8 @@ from fer_core.training.config import TrainConfig
 from fer_core.app.ui import broken_runs_notice, cached_quality, dataset_picker, demo_banner, show_error
 from fer_core.user_paths import readable_path, writable_folder
 from fer_core.app.auth import signed_in_user
+from fer_core.app.team_view import review_view, team_view
+from fer_core.relabel.roles import Actor, actor_for
 
 st.title("Relabel")
 
@@ -124,6 +126,15 @@ with st.sidebar.expander("Suggestions", expanded=False):
 if not annotator:
     st.info("Type your name in the sidebar to start labelling. Labels are kept per annotator, with full history.")
     st.stop()
+# team mode: the login file says what this user may do (checked again in fer_core); alone, you own your projects
+actor = actor_for(annotator) if signed_in_user() else Actor.operator(annotator)
+team_settings = project.team.settings  # read on every rerun: an admin on another server may change it
+blind = not project.team.shows_others(actor)
+if signed_in_user():
+    st.sidebar.caption(f"Role: **{actor.role}**")
+if team_settings.k > 1:
+    st.sidebar.caption(f"Team queue: images that need {team_settings.k} labels are handed out to annotators; the "
+                       "queue filters above apply to the other views." + (" Blind labelling is on." if blind else ""))
 
 
 @st.cache_resource(show_spinner="Ranking images by likely label error…", max_entries=2)
@@ -208,12 +219,19 @@ if pending or (learning is not None and not learning.done()):
     _wait_for_background()
 
 signature = (project.name, ds.version, annotator, tuple(classes), split, unlabelled, disagree, dup_leaks, rank_run,
-             order, suggestions.sources, review.thresholds, state.grid_version, selection_sig)
+             order, suggestions.sources, review.thresholds, state.grid_version, selection_sig, team_settings.k)
 if state.get("queue_sig") != signature:
-    order_rows = review.smart_order() if ranking is None and order == "smart" else ranking
-    state.queue = project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, order_rows,
-                                            only_rows),
-                                annotator, quality)
+    try:
+        if team_settings.k > 1:  # claimed for this annotator, so k labels per image and no more
+            state.queue = project.team.next_rows(actor, 20)
+        else:
+            order_rows = review.smart_order() if ranking is None and order == "smart" else ranking
+            state.queue = project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, order_rows,
+                                                    only_rows),
+                                        annotator, quality)
+    except FerStudioError as exc:
+        show_error(exc, "Cannot build the queue.")
+        st.stop()
     state.queue_sig, state.pos = signature, 0
 queue, pos = state.queue, state.pos
 
@@ -292,8 +310,9 @@ if state.get("store_error"):
 
 # One view at a time (not tabs): tabs render every tab's widgets, so the label keys would stay live on the
 # other tabs and label an image the user cannot see.
-view = st.radio("View", ["Label", "Grid", "Progress", "Agreement", "Export / import"], horizontal=True,
-                key="relabel_view", label_visibility="collapsed")
+views = ["Label", "Grid", "Progress", "Agreement", "Team"] + (["Review"] if actor.can("review") else []) \
+    + ["Export / import"]
+view = st.radio("View", views, horizontal=True, key="relabel_view", label_visibility="collapsed")
 
 if view == "Label":
     if not len(queue):
@@ -311,9 +330,11 @@ if view == "Label":
                                                           if mine is not None else ""))
             if state.get("last_saved"):
                 st.caption(state.last_saved)
-            if ds.votes is not None:
+            if blind:
+                st.caption("Blind labelling: votes, suggestions and other annotators' labels are hidden.")
+            if ds.votes is not None and not blind:
                 st.plotly_chart(votes_figure(ds.votes[row], VOTE_COLUMNS), key="votes")
-            if predict_run != "(none)":
+            if predict_run != "(none)" and not blind:
                 clf = model_for(str(runs[predict_run].path))
                 probs = clf.classify(ds.images[row][None])[0]
                 top = np.argsort(-probs)[:3]
@@ -335,7 +356,9 @@ if view == "Label":
         st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward · G grid review. Each label "
                    "is committed to the project database before it is shown as saved.")
 
-if view == "Grid":
+if view == "Grid" and blind:
+    st.info("Grid review accepts suggestions, which blind labelling hides; the Label view takes images one at a time.")
+elif view == "Grid":
     eligible = review.eligible()
     counts = review.grid_counts(eligible)
     if state.get("grid_msg"):
@@ -408,7 +431,9 @@ if view == "Progress":
 
 if view == "Agreement":
     ag = project.agreement()
-    if ag["images_with_2plus"] == 0:
+    if blind and not actor.can("review"):
+        st.info("Blind labelling: agreement between annotators is shown to reviewers and admins.")
+    elif ag["images_with_2plus"] == 0:
         st.info("Agreement appears once two or more annotators have labelled the same images.")
     else:
         st.write(f"{ag['images_with_2plus']:,} images labelled by 2+ annotators; Fleiss' κ = {ag['fleiss']:.3f}")
@@ -417,14 +442,25 @@ if view == "Agreement":
         st.markdown(f"**Disagreements to resolve** ({len(ag['disagreements']):,})")
         st.dataframe(ag["disagreements"], hide_index=True)
 
+if view == "Team":
+    team_view(project, actor)
+
+if view == "Review":
+    review_view(project, actor)
+
 if view == "Export / import":
+    if not actor.can("export"):
+        st.info("Only an admin exports or imports labels.")
+        st.stop()
     folder = st.text_input("Export folder", str(projects_dir() / "exports" / project.name), key="export_dir")
-    policy = st.radio("Labels", ["majority", "annotator"], horizontal=True, key="export_policy",
-                      format_func=lambda p: "majority of annotators" if p == "majority" else f"only {annotator}'s")
+    policy = st.radio("Labels", ["resolved", "majority", "annotator"], horizontal=True, key="export_policy",
+                      format_func={"resolved": "reviewer's decision, else consensus, else the single label",
+                                   "majority": "strict majority of annotators",
+                                   "annotator": f"only {annotator}'s"}.get)
     images = st.checkbox("Also write split/<class>/<id>.png", True, key="export_images")
     if st.button("Export FER2024 dataset", key="export_btn"):
         try:
-            path = project.export(writable_folder(folder), policy, annotator, images)
+            path = project.export(writable_folder(folder), policy, annotator, images, actor=actor)
             st.success(f"Exported `{path}` (+ `.meta.json`). Train on it: choose 'Other path…' on the Train page "
                        "and type this path (the scheme follows, and without PublicTest rows a seeded 10% of the "
                        f"Training rows is held out for validation), or `python -m fer_core data info {path}`.")
@@ -435,12 +471,10 @@ if view == "Export / import":
     path = st.text_input("Import a previous export (CSV path)", key="import_path")
     if st.button("Import", key="import_btn") and path:
         try:
-            added = project.import_export(readable_path(path))
+            added = project.import_export(readable_path(path), actor=actor)
             if added:
                 st.success(f"Imported {added:,} new or changed labels.")
             else:
                 st.info("Nothing new: every label in this export is already in the project (imported before).")
         except FerStudioError as exc:
             show_error(exc)
-        except StoreError as exc:
-            st.error(str(exc))

@@ -109,7 +109,7 @@ def _auth_add_user(args) -> dict:
     import getpass
     from pathlib import Path
 
-    from fer_core.app.auth import add_user
+    from fer_core.logins import add_user
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     add_user(Path(args.file), args.user, args.name or args.user, password, role=args.role)
     return {"file": args.file, "user": args.user, "role": args.role,

@@ -64,8 +64,8 @@ def labels_from_votes(votes: np.ndarray, mode: str = "majority") -> np.ndarray:
       that is the most probable class.
     """
     if mode == "dawid-skene":
-        from fer_core.relabel.consensus import ferplus_labels
-        return ferplus_labels(votes)
+        from fer_core.data.consensus import crowd_labels
+        return crowd_labels(votes, UNKNOWN)
     votes = np.asarray(votes, dtype=np.float64)
     if mode == "plurality":
         return votes.argmax(axis=1)

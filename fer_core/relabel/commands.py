@@ -91,7 +91,7 @@ def consensus_report(args) -> dict:
     with --ferplus-only, the same on FERPlus' own votes (no team labels needed)."""
     import numpy as np
 
-    from fer_core.relabel import consensus as cons
+    from fer_core.data import consensus as cons
     project = _project(args)
     if args.ferplus_only:
         ds = project.ds

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fer_core.errors import PermissionDenied
+from fer_core.logins import ROLES
 
-ROLES = ("annotator", "reviewer", "admin")
 # the least role each action needs
 NEEDS = {"label": "annotator", "review": "reviewer", "export": "admin", "import": "admin", "delete": "admin",
          "settings": "admin"}
@@ -36,7 +36,7 @@ class Actor:
 def require(actor: Actor | None, action: str) -> Actor:
     """The actor, when their role allows `action`; else PermissionDenied naming the role needed."""
     if actor is None:
-        from fer_core.app.auth import auth_file
+        from fer_core.logins import auth_file
         if auth_file() is not None:
             raise PermissionDenied(f"sign in to {ACTIONS[action]}")
         return Actor.operator()
@@ -60,7 +60,7 @@ def role_of(user: dict) -> str:
 
 def actor_for(username: str) -> Actor:
     """The signed-in user as an Actor, their role read from the login file."""
-    from fer_core.app.auth import auth_file, load_auth
+    from fer_core.logins import auth_file, load_auth
     path = auth_file()
     if path is None:
         return Actor.operator(username)

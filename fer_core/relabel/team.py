@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 
+from fer_core.data import consensus as cons
 from fer_core.data.schemes import UNMAPPED, map_labels
 from fer_core.errors import ConfigError
-from fer_core.relabel import consensus as cons
 from fer_core.relabel.roles import Actor, require
 
 SOURCES = ("reviewer", "consensus", "single", "import")  # where an exported label came from, by precedence

@@ -24,7 +24,7 @@ def api_keys() -> list[str]:
     short = [k for k in keys if len(k) < 16]
     if short:
         raise ConfigError("API keys need 16 or more characters", fix="e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))'")
-    from fer_core.app.auth import auth_file
+    from fer_core.logins import auth_file
     if auth_file() is not None and not keys:
         raise ConfigError("team mode is on (FER_AUTH_FILE) but no API keys are set",
                           fix="set FER_API_KEYS=key1,key2 (16+ characters each) or FER_API_KEYS_FILE")

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fer_core.data import consensus as cons
 from fer_core.data.loading import load_dataset
 from fer_core.errors import ConfigError, PermissionDenied
-from fer_core.relabel import consensus as cons
 from fer_core.relabel.project import RelabelProject, delete_project
 from fer_core.relabel.roles import Actor, role_of
 

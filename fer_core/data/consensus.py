@@ -90,13 +90,11 @@ def ferplus_crowd(votes: np.ndarray, task_ids) -> pd.DataFrame:
                          "label": np.repeat(classes, counts)})
 
 
-def ferplus_labels(votes: np.ndarray) -> np.ndarray:
-    """Dawid–Skene labels of the FERPlus crowd, one per row of `votes`, in the 'ferplus' scheme (its last two
-    classes are 'unknown' and 'not a face', which a caller maps out like the majority's); rows without votes
-    get 'unknown'."""
-    from fer_core.data.ferplus import UNKNOWN
+def crowd_labels(votes: np.ndarray, no_votes: int) -> np.ndarray:
+    """Dawid–Skene labels of a crowd given as vote counts (N x classes), one per row; rows without votes get
+    `no_votes`. (For FERPlus the last two classes are 'unknown' and 'not a face': a caller maps them out.)"""
     votes = np.asarray(votes)
     table = estimate(ferplus_crowd(votes, np.arange(len(votes))), votes.shape[1], "dawid-skene")
-    out = np.full(len(votes), UNKNOWN, dtype=np.int64)
+    out = np.full(len(votes), no_votes, dtype=np.int64)
     out[table.index.astype(int)] = table["label"].to_numpy()
     return out
