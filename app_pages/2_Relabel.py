@@ -23,7 +23,7 @@ from fer_core.training.config import TrainConfig
 from fer_core.app.ui import broken_runs_notice, cached_quality, dataset_picker, demo_banner, show_error
 from fer_core.user_paths import readable_path, writable_folder
 from fer_core.app.auth import signed_in_user
-from fer_core.app.team_view import review_view, team_view
+from fer_core.app.team_view import export_sources_table, review_view, team_view
 from fer_core.relabel.roles import Actor, actor_for
 
 st.title("Relabel")
@@ -464,6 +464,8 @@ if view == "Export / import":
             st.success(f"Exported `{path}` (+ `.meta.json`). Train on it: choose 'Other path…' on the Train page "
                        "and type this path (the scheme follows, and without PublicTest rows a seeded 10% of the "
                        f"Training rows is held out for validation), or `python -m fer_core data info {path}`.")
+            if policy == "resolved":
+                export_sources_table(project)
         except FerStudioError as exc:
             show_error(exc)
         except OSError as exc:

@@ -9,9 +9,10 @@ from fer_core.errors import ConfigError
 from fer_core.logins import add_user, auth_file, load_auth  # noqa: F401  (re-exported: pages and tests use them)
 
 
-def require_login() -> str | None:
-    """In team mode: show the login form and stop the page until a user is signed in; returns the username.
-    Outside team mode: None, and nothing is shown."""
+def require_login(stop: bool = True) -> str | None | bool:
+    """In team mode: show the login form and stop the page until a user is signed in (with stop=False: return
+    False instead, for the entry point to stop after registering the pages); returns the username. Outside
+    team mode: None, and nothing is shown."""
     path = auth_file()
     if path is None:
         return None
@@ -23,7 +24,9 @@ def require_login() -> str | None:
         config = load_auth(path)
     except ConfigError as exc:
         show_error(exc, "Team mode is misconfigured.")
-        st.stop()
+        if stop:
+            st.stop()
+        return False
     authenticator = stauth.Authenticate(config["credentials"], config["cookie"]["name"], config["cookie"]["key"],
                                         float(config["cookie"].get("expiry_days", 1)), auto_hash=False)
     try:
@@ -34,7 +37,9 @@ def require_login() -> str | None:
     if status is False:
         st.error("Wrong username or password.")
     if status is not True:
-        st.stop()
+        if stop:
+            st.stop()
+        return False
     with st.sidebar:
         st.caption(f"Signed in as **{st.session_state.get('name')}**")
         authenticator.logout("Sign out", location="sidebar")

@@ -12,6 +12,7 @@ from fer_core.app.ui import show_error
 from fer_core.data.consensus import METHODS
 from fer_core.errors import FerStudioError
 from fer_core.relabel.roles import Actor
+from fer_core.relabel.team import SOURCES
 
 
 def team_view(project, actor: Actor) -> None:
@@ -82,7 +83,7 @@ def review_view(project, actor: Actor) -> None:
     row = project.row_of.get(image_id)
     names = project.target.classes
     top = queue.iloc[0]
-    st.caption(f"{len(queue):,} images wait for a decision (least confident first).")
+    st.caption(f"{len(queue):,} image{'s wait' if len(queue) > 1 else ' waits'} for a decision (least confident first).")
     left, right = st.columns([1, 1])
     if row is not None:
         left.image(upscale(project.ds.images[row], 288), caption=f"#{image_id}")
@@ -108,3 +109,19 @@ def review_view(project, actor: Actor) -> None:
         cols[j % 5].button(name, key=f"decide_{j}", on_click=decide, args=(j,), use_container_width=True)
     if state.get("review_error"):
         show_error(state.pop("review_error"))
+
+
+def export_sources_table(project, limit: int = 200) -> None:
+    """What a 'resolved' export took for each image: reviewers' decisions first, then consensus, single, import."""
+    table = project.team.resolved()
+    if table.empty:
+        return
+    counts = table["source"].value_counts()
+    st.markdown("**Where each label came from**: " + ", ".join(f"{counts[s]:,} {s}" for s in SOURCES if s in counts))
+    order = table["source"].map({s: i for i, s in enumerate(SOURCES)})
+    shown = table.assign(_order=order).sort_values("_order").head(limit)
+    names = project.target.classes
+    st.dataframe([{"image": i, "label": names[int(r["label"])], "source": r["source"],
+                   "reviewer": r["reviewer"] or "", "labels": int(r["n_labels"]),
+                   "confidence": None if r["confidence"] != r["confidence"] else round(float(r["confidence"]), 3)}
+                  for i, r in shown.iterrows()], hide_index=True, key="export_sources")

@@ -70,7 +70,7 @@ def test_k2_blind_review_and_export_on_the_page(team, tmp_path):
 
     rev = signed_in("rev", team)
     rev.radio(key="relabel_view").set_value("Review").run()
-    assert any("1 images wait" in c.value for c in rev.caption)
+    assert any("1 image waits" in c.value for c in rev.caption)
     labels = rev.dataframe[0].value
     assert set(labels["annotator"]) == {"ann", "bea"}  # the reviewer sees every label and who gave it
     rev.button(key="decide_6").click().run()
@@ -82,5 +82,8 @@ def test_k2_blind_review_and_export_on_the_page(team, tmp_path):
     adm.checkbox(key="export_images").uncheck().run()
     adm.button(key="export_btn").click().run()
     assert not adm.exception and any("Exported" in s.value for s in adm.success)
+    assert any("Where each label came from" in m.value and "1 reviewer" in m.value for m in adm.markdown)
+    shown = adm.dataframe[-1].value
+    assert shown.iloc[0]["source"] == "reviewer" and shown.iloc[0]["reviewer"] == "rev"
     meta = json.loads(next((tmp_path / "out").glob("*.meta.json")).read_text())
     assert meta["policy"] == "resolved" and meta["source_counts"] == {"consensus": 1, "reviewer": 1}
