@@ -178,19 +178,30 @@ class LabelStore:
         now = time.time()
         with self.db.write("assign") as con:
             con.execute("DELETE FROM claims WHERE expires < ?", (now,))
-            counts = dict(con.execute(
-                "SELECT e.image_id, COUNT(*) FROM events e JOIN (SELECT image_id, annotator, MAX(id) AS mid FROM events "
-                f"GROUP BY image_id, annotator) m ON e.id = m.mid WHERE e.label IS NOT NULL AND NOT {IMPORTED.replace('annotator', 'e.annotator')} "
-                "GROUP BY e.image_id").fetchall())
-            done = {i for (i, _) in _current(con, annotator)}
-            done |= {r[0] for r in con.execute("SELECT image_id FROM skips WHERE annotator=?", (annotator,)).fetchall()}
-            mine, others = [], {}
-            for image_id, who in con.execute("SELECT image_id, annotator FROM claims").fetchall():
-                if who == annotator:
+            # one statement, so one snapshot: under PostgreSQL's READ COMMITTED two queries could straddle a label
+            # that replaces its claim, and miss both (the image would be handed out past k)
+            rows = con.execute(
+                "SELECT 'label', e.image_id, e.annotator FROM events e JOIN (SELECT image_id, annotator, MAX(id) AS mid "
+                "FROM events GROUP BY image_id, annotator) m ON e.id = m.mid WHERE e.label IS NOT NULL AND NOT "
+                f"{IMPORTED.replace('annotator', 'e.annotator')} "
+                "UNION ALL SELECT 'claim', image_id, annotator FROM claims "
+                "UNION ALL SELECT 'skip', image_id, annotator FROM skips WHERE annotator=?", (annotator,)).fetchall()
+            counts: dict = {}
+            others: dict = {}
+            done, mine = set(), []
+            for kind, image_id, who in rows:
+                if kind == "label":
+                    counts[image_id] = counts.get(image_id, 0) + 1
+                    if who == annotator:
+                        done.add(image_id)
+                elif kind == "skip":
+                    done.add(image_id)
+                elif who == annotator:
                     mine.append(image_id)
                 else:
                     others[image_id] = others.get(image_id, 0) + 1
-            chosen = [i for i in image_ids if i in set(mine) and i not in done][:n]
+            mine_set = set(mine)
+            chosen = [i for i in image_ids if i in mine_set and i not in done][:n]
             if len(chosen) < n:
                 taken = set(chosen)
                 ranked = sorted((i for i in image_ids if i not in done and i not in taken

@@ -304,3 +304,28 @@ def test_decisions_newest_stands_and_can_be_withdrawn(make_db):
     s.decide("2", "rev", None)
     assert {i: d["label"] for i, d in s.decisions().items()} == {"1": 5}
     assert s.counts()["decisions"] == 4
+
+
+def _labeller(db, annotator, rounds):
+    s = LabelStore(db)
+    for _ in range(rounds):
+        for i in s.assign(annotator, [str(i) for i in range(60)], k=2, n=5):
+            s.set_label(i, annotator, 1)
+
+
+def test_labelling_while_others_claim_never_puts_an_image_past_k(make_db):
+    """Labels replace claims while others assign: each assignment must see both in one snapshot (a PostgreSQL
+    READ COMMITTED race once handed images out past k under load)."""
+    db = make_db()
+    LabelStore(db)
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_labeller, args=(db, f"a{i}", 12)) for i in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    per_image = {}
+    for (i, _a) in LabelStore(db).current():
+        per_image[i] = per_image.get(i, 0) + 1
+    assert per_image and max(per_image.values()) <= 2
