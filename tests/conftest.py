@@ -18,7 +18,7 @@ os.environ["FER_CACHE_DIR"] = tempfile.mkdtemp(prefix="fer-cache-")
 # ...and never write jobs or runs into the repository's models/ (tests that need shipped runs say so).
 os.environ["FER_MODELS_DIR"] = tempfile.mkdtemp(prefix="fer-models-")
 os.environ["FER_RELABEL_DIR"] = tempfile.mkdtemp(prefix="fer-relabel-")
-for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS", "FER_DATABASE_URL"):  # labels in SQLite unless a test says
+for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS", "FER_DATABASE_URL", "FER_DATABASE_PREFIX"):  # labels in SQLite unless a test says
     os.environ.pop(var, None)
 # Paths typed in the UI must lie inside the configured roots: tests type paths under the temp folder.
 os.environ["FER_DATA_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SHARED_DATA)])
@@ -53,6 +53,25 @@ def make_db(request, tmp_path):
     yield make
     for db in made:
         db.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def label_backend(request, tmp_path, monkeypatch):
+    """Relabel projects opened by name go to SQLite files under tmp_path and, in the second run, to PostgreSQL
+    under a schema prefix of this test's own (dropped afterwards), as FER_DATABASE_URL makes the app do."""
+    import uuid
+    monkeypatch.setenv("FER_RELABEL_DIR", str(tmp_path / "relabel"))
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    url = request.getfixturevalue("pg_url")
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    monkeypatch.setenv("FER_DATABASE_URL", url)
+    monkeypatch.setenv("FER_DATABASE_PREFIX", prefix)
+    yield "postgresql"
+    from fer_core.relabel.database import PostgresDatabase, postgres_projects
+    for name in postgres_projects(url):
+        PostgresDatabase(url, name).drop()
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from fer_core.training.lifecycle import train
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.setenv("FER_RELABEL_DIR", str(tmp_path / "relabel"))
+def project(label_backend):
     return RelabelProject("test", load_dataset("demo"))
 
 

@@ -15,8 +15,7 @@ class FakeRun:
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.setenv("FER_RELABEL_DIR", str(tmp_path))
+def project(label_backend, monkeypatch):
     rng = np.random.default_rng(0)
     n = 300
     truth = np.arange(n) % 3 + 3  # happy, sad, surprise in fer2024

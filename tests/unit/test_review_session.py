@@ -21,8 +21,7 @@ VOTES = np.array([
 
 
 @pytest.fixture
-def session(tmp_path, monkeypatch):
-    monkeypatch.setenv("FER_RELABEL_DIR", str(tmp_path))
+def session(label_backend):
     n = len(VOTES)
     ds = Dataset("t", "t.csv", "fer2013", np.zeros((n, 48, 48), np.uint8), np.full(n, 6), np.array(["Training"] * n),
                  np.array([str(i) for i in range(n)]), "v1", votes=VOTES)
