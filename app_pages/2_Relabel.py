@@ -127,8 +127,12 @@ if not annotator:
     st.info("Type your name in the sidebar to start labelling. Labels are kept per annotator, with full history.")
     st.stop()
 # team mode: the login file says what this user may do (checked again in fer_core); alone, you own your projects
-actor = actor_for(annotator) if signed_in_user() else Actor.operator(annotator)
-team_settings = project.team.settings  # read on every rerun: an admin on another server may change it
+try:
+    actor = actor_for(annotator) if signed_in_user() else Actor.operator(annotator)
+    team_settings = project.team.settings  # read on every rerun: an admin on another server may change it
+except FerStudioError as exc:
+    show_error(exc, "Cannot read the project's team settings.")
+    st.stop()
 blind = not project.team.shows_others(actor)
 if signed_in_user():
     st.sidebar.caption(f"Role: **{actor.role}**")
@@ -442,11 +446,11 @@ if view == "Agreement":
         st.markdown(f"**Disagreements to resolve** ({len(ag['disagreements']):,})")
         st.dataframe(ag["disagreements"], hide_index=True)
 
-if view == "Team":
-    team_view(project, actor)
-
-if view == "Review":
-    review_view(project, actor)
+if view in ("Team", "Review"):
+    try:
+        (team_view if view == "Team" else review_view)(project, actor)
+    except FerStudioError as exc:  # e.g. the team's database went away: say so, keep the page
+        show_error(exc)
 
 if view == "Export / import":
     if not actor.can("export"):

@@ -87,3 +87,13 @@ def test_k2_blind_review_and_export_on_the_page(team, tmp_path):
     assert shown.iloc[0]["source"] == "reviewer" and shown.iloc[0]["reviewer"] == "rev"
     meta = json.loads(next((tmp_path / "out").glob("*.meta.json")).read_text())
     assert meta["policy"] == "resolved" and meta["source_counts"] == {"consensus": 1, "reviewer": 1}
+
+
+def test_an_unreachable_team_database_is_a_clear_message_not_a_crash(tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_RELABEL_DIR", str(tmp_path / "relabel"))
+    monkeypatch.setenv("FER_DATABASE_URL", "postgresql://fer:s3cret@127.0.0.1:1/fer")
+    at = AppTest.from_file(RELABEL, default_timeout=120)
+    at.run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error)
+    assert "cannot connect to the label database" in shown and "s3cret" not in shown
