@@ -360,8 +360,10 @@ if view == "Label":
         st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward · G grid review. Each label "
                    "is committed to the project database before it is shown as saved.")
 
-if view == "Grid" and blind:
-    st.info("Grid review accepts suggestions, which blind labelling hides; the Label view takes images one at a time.")
+if view == "Grid" and (blind or team_settings.k > 1):
+    st.info("Grid review accepts suggestions, which blind labelling hides; the Label view takes images one at a time."
+            if blind else f"This project asks for {team_settings.k} labels per image: the Label view hands each "
+            "annotator the images that still need one (a grid page would label past k).")
 elif view == "Grid":
     eligible = review.eligible()
     counts = review.grid_counts(eligible)

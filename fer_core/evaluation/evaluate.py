@@ -140,7 +140,8 @@ def evaluation_rows(ds: Dataset, split: str, scheme: str, exclude_leaks: bool, t
 
 def default_ground_truth(label_source: str) -> str:
     """Runs trained on FERPlus votes are scored on FERPlus majority labels (the FERPlus convention)."""
-    return {"plurality": "plurality", "majority": "majority", "probability": "majority"}.get(label_source, "labels")
+    return {"plurality": "plurality", "majority": "majority", "probability": "majority",
+            "dawid-skene": "majority"}.get(label_source, "labels")
 
 
 def with_ground_truth(ds: Dataset, ground_truth: str) -> Dataset:
