@@ -133,7 +133,7 @@ try:
 except FerStudioError as exc:
     show_error(exc, "Cannot read the project's team settings.")
     st.stop()
-blind = not project.team.shows_others(actor)
+blind = not project.team.shows_others(actor, team_settings)
 if signed_in_user():
     st.sidebar.caption(f"Role: **{actor.role}**")
 if team_settings.k > 1:
@@ -298,8 +298,8 @@ def accept_grid():
         return
     try:
         done = review.accept(page, value.get("exceptions") or [])
-    except StoreError as exc:
-        state.store_error = str(exc)
+    except FerStudioError as exc:
+        state.store_error = exc.message
         return
     state.grid_version += 1
     name = project.target.classes[page.label]
@@ -431,9 +431,10 @@ if view == "Progress":
                      hide_index=True)
     if p["per_class"]:
         st.plotly_chart(bar_figure(p["per_class"], p["per_class"].values(), "new label", "images"), key="per_class")
-    tm = project.transition_matrix()
+    tm = project.transition_matrix(annotator if blind else None)  # blind: others' labels stay hidden
     st.plotly_chart(confusion_figure(tm.to_numpy(), list(tm.index), list(tm.columns),
-                                     "Original label → new label (all annotators)", "original", "new"), key="transition")
+                                     "Original label → new label" + (" (yours)" if blind else " (all annotators)"),
+                                     "original", "new"), key="transition")
 
 if view == "Agreement":
     ag = project.agreement()
@@ -471,7 +472,7 @@ if view == "Export / import":
                        "and type this path (the scheme follows, and without PublicTest rows a seeded 10% of the "
                        f"Training rows is held out for validation), or `python -m fer_core data info {path}`.")
             if policy == "resolved":
-                export_sources_table(project)
+                export_sources_table(path, project.target.classes)
         except FerStudioError as exc:
             show_error(exc)
         except OSError as exc:

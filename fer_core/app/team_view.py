@@ -23,8 +23,9 @@ def team_view(project, actor: Actor) -> None:
     with st.form("team_settings", border=False):
         c1, c2, c3 = st.columns(3)
         k = c1.number_input("Labels per image (k)", 1, 10, settings.k, key="team_k", disabled=not admin,
-                            help="Each annotator's queue serves images with fewer than k labels that they have not "
-                                 "labelled; started images are finished first. k = 1: no overlap.")
+                            help="With k of 2 or more, each annotator's queue serves images with fewer than k labels "
+                                 "that they have not labelled; started images are finished first. With k = 1 the "
+                                 "queue filters decide, and annotators may overlap.")
         threshold = c2.slider("Review below confidence", 0.0, 1.0, float(settings.review_threshold), 0.05,
                               key="team_threshold", disabled=not admin,
                               help="Images whose labels disagree, or whose consensus is less sure than this, go to "
@@ -51,7 +52,7 @@ def team_view(project, actor: Actor) -> None:
     if settings.blind and not actor.can("review"):
         st.caption("Blind mode: annotator quality is shown to reviewers and admins.")
         return
-    quality = team.quality()
+    quality = team.quality(actor)
     if not quality:
         st.info("Annotator quality appears once images have labels from two or more annotators.")
         return
@@ -111,17 +112,23 @@ def review_view(project, actor: Actor) -> None:
         show_error(state.pop("review_error"))
 
 
-def export_sources_table(project, limit: int = 200) -> None:
-    """What a 'resolved' export took for each image: reviewers' decisions first, then consensus, single, import."""
-    table = project.team.resolved()
-    if table.empty:
+def export_sources_table(csv_path, classes, limit: int = 200) -> None:
+    """What the 'resolved' export just written took for each image (read back from its CSV and sidecar):
+    reviewers' decisions first, then consensus, single labels and imports."""
+    import json
+
+    import pandas as pd
+
+    from fer_core.data.sidecar import sidecar_path
+    meta = json.loads(sidecar_path(csv_path).read_text())
+    sources = meta.get("label_sources") or []
+    if not sources:
         return
+    table = pd.DataFrame({"image": meta["ids"], "label": pd.read_csv(csv_path, usecols=["emotion"])["emotion"],
+                          "source": sources, "reviewer": meta.get("reviewers") or [""] * len(sources)})
     counts = table["source"].value_counts()
     st.markdown("**Where each label came from**: " + ", ".join(f"{counts[s]:,} {s}" for s in SOURCES if s in counts))
-    order = table["source"].map({s: i for i, s in enumerate(SOURCES)})
-    shown = table.assign(_order=order).sort_values("_order").head(limit)
-    names = project.target.classes
-    st.dataframe([{"image": i, "label": names[int(r["label"])], "source": r["source"],
-                   "reviewer": r["reviewer"] or "", "labels": int(r["n_labels"]),
-                   "confidence": None if r["confidence"] != r["confidence"] else round(float(r["confidence"]), 3)}
-                  for i, r in shown.iterrows()], hide_index=True, key="export_sources")
+    table["label"] = [classes[int(k)] for k in table["label"]]
+    shown = table.assign(_order=table["source"].map({s: i for i, s in enumerate(SOURCES)}))
+    st.dataframe(shown.sort_values("_order", kind="stable").drop(columns="_order").head(limit), hide_index=True,
+                 key="export_sources")

@@ -1,5 +1,5 @@
 """Where a relabelling project's events live: a SQLite file (the embedded default, nothing to configure) or,
-with FER_DATABASE_URL=postgresql://..., one PostgreSQL schema per project on a shared server.
+with FER_DATABASE_URL=postgresql://..., one PostgreSQL schema per project on a shared server ("fer:<project>").
 
 Both speak the same SQL (written with `?` placeholders) through a small cursor wrapper. A write is one
 transaction: SQLite takes the whole file (BEGIN IMMEDIATE); PostgreSQL takes advisory locks only on the keys
@@ -14,11 +14,11 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from fer_core.errors import StoreError
 
-PG_SCHEMA_PREFIX = "fer_"  # a project "fer2024" lives in the PostgreSQL schema "fer_fer2024"
+PG_SCHEMA_PREFIX = "fer"  # a project "fer2024" lives in the PostgreSQL schema "fer:fer2024"
+SEPARATOR = ":"  # between prefix and project name: no project name holds it, so two prefixes never collide
 PG_NAME_LIMIT = 63  # PostgreSQL truncates longer identifiers
 
 
@@ -34,17 +34,20 @@ def database_url() -> str | None:
 
 
 def redact(url: str) -> str:
-    """The URL with its password replaced, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL with its password replaced, for messages and logs: everything between the user name and the
+    last '@' (a password may hold '/', '?' or '#' that a URL parser would take for the path)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "(not a URL)"
+    userinfo, at, host = rest.rpartition("@")
+    if not at:
         return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":***"
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[1]}"))
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in userinfo else f"{scheme}://{user}@{host}"
 
 
 def _scheme(value: str) -> str:
-    return value.split("://", 1)[0][:20] if "://" in value else value[:10]
+    return value.split("://", 1)[0][:20] if "://" in value else "(no scheme)"
 
 
 class Cursor:
@@ -171,7 +174,7 @@ def _first_line(exc: Exception) -> str:
 
 def schema_prefix() -> str:
     """Prefix of the projects' schemas: FER_DATABASE_PREFIX (several installations sharing one database keep
-    apart by it; each test uses its own), else 'fer_'."""
+    apart by it; each test uses its own), else 'fer'; the separator follows it."""
     prefix = os.environ.get("FER_DATABASE_PREFIX", "").strip() or PG_SCHEMA_PREFIX
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,19}", prefix):
         raise StoreError(f"FER_DATABASE_PREFIX '{prefix[:30]}' is not a plain schema prefix",
@@ -186,7 +189,7 @@ class PostgresDatabase:
     def __init__(self, url: str, project: str, timeout: float = 15.0):
         self.url = url
         self.timeout = timeout
-        prefix = schema_prefix()
+        prefix = schema_prefix() + SEPARATOR
         self.schema = prefix + project
         if len(self.schema.encode()) > PG_NAME_LIMIT:
             raise StoreError(f"project name '{project}' is too long for PostgreSQL",
@@ -264,7 +267,7 @@ def _statements(ddl: str) -> list[str]:
 
 def postgres_projects(url: str) -> list[str]:
     """Names of the projects stored on a server (the schemas with this installation's prefix)."""
-    prefix = schema_prefix()
+    prefix = schema_prefix() + SEPARATOR
     db = PostgresDatabase(url, "x")
     with db._transaction() as cur:
         rows = cur.execute("SELECT schema_name FROM information_schema.schemata ORDER BY schema_name").fetchall()

@@ -197,7 +197,7 @@ class RelabelProject:
         sources = None
         if policy == "resolved":
             table = self.team.resolved()
-            labels, sources = table["label"].to_dict(), table["source"].to_dict()
+            labels, sources, reviewers = table["label"].to_dict(), table["source"].to_dict(), table["reviewer"].to_dict()
         else:
             labels = self.consensus(policy, annotator)
         if not labels:
@@ -213,6 +213,7 @@ class RelabelProject:
                 "exported": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if sources is not None:
             meta["label_sources"] = [sources[str(self.ds.ids[r])] for r, _ in rows]
+            meta["reviewers"] = [reviewers[str(self.ds.ids[r])] or "" for r, _ in rows]
             meta["source_counts"] = dict(Counter(meta["label_sources"]))
         write_text(sidecar_path(csv_path), json.dumps(meta, indent=2))
         if images:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fer_core.errors import ConfigError
 from fer_core.relabel.project import RelabelProject
 from fer_core.relabel.suggest import NONE, Suggestions, Thresholds
 
@@ -77,6 +78,10 @@ class ReviewSession:
 
     def accept(self, page: GridPage, exception_rows=()) -> Accepted:
         """Confirm the page's suggestion for every image but the exceptions, as one batch (one undo step)."""
+        settings = self.project.team.settings
+        if settings.k > 1 or settings.blind:  # suggestions are hidden, or the page would label past k
+            raise ConfigError("grid review is off in this team project (blind labelling, or several labels per "
+                              "image)", fix="label in the Label view, which hands out the images that need one")
         marked = {int(r) for r in exception_rows} & {int(r) for r in page.rows}
         ids = self.project.ds.ids
         labels = {str(ids[r]): page.label for r in page.rows.tolist() if r not in marked}

@@ -57,6 +57,7 @@ TABLES = {  # every table and its columns, in the order copies and dumps use
     "claims": ("image_id", "annotator", "expires"),
 }
 KEY_COLUMNS = {"events": 1, "meta": 1, "skips": 2, "decisions": 1, "claims": 2}  # sorted in Python: collations differ
+CLAIM_LEASE_S = 900.0  # an image handed to an annotator stays theirs 15 minutes after their last label
 COLUMNS_ADDED = {"source": "TEXT", "batch": "TEXT"}  # projects created before grid review get them on open
 STANDING = "id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)"  # a label or import not undone
 IMPORTED = "substr(annotator, 1, 7) = 'import:'"  # labels loaded from an export: not a team member's
@@ -72,12 +73,16 @@ class LabelStore:
 
     # ---- writes (each one committed before returning) ----
     def set_label(self, image_id: str, annotator: str, label: int, session: str | None = None) -> int:
-        with self.db.write() as con:
+        # the annotator's lock: an undo in another tab must see this label or come after it (PostgreSQL)
+        with self.db.write(f"annotator:{annotator}") as con:
+            now = time.time()
             event = con.execute("INSERT INTO events(image_id, annotator, label, action, created, session, source) "
                                 "VALUES (?, ?, ?, 'label', ?, ?, 'single') RETURNING id",
-                                (str(image_id), annotator, int(label), time.time(), session)).fetchone()[0]
+                                (str(image_id), annotator, int(label), now, session)).fetchone()[0]
             con.execute("DELETE FROM skips WHERE image_id=? AND annotator=?", (str(image_id), annotator))
             con.execute("DELETE FROM claims WHERE image_id=? AND annotator=?", (str(image_id), annotator))
+            # someone labelling keeps the rest of their claimed images (a lease runs from the last label)
+            con.execute("UPDATE claims SET expires=? WHERE annotator=? AND expires>?", (now + CLAIM_LEASE_S, annotator, now))
             return event
 
     def set_labels(self, labels: dict, annotator: str, session: str | None = None, source: str = "grid") -> tuple[str, list[str]]:
@@ -98,7 +103,7 @@ class LabelStore:
 
     def skip(self, image_id: str, annotator: str, session: str | None = None) -> None:
         """Remember that the annotator passed over the image (the smart queue moves on; a label clears it)."""
-        with self.db.write() as con:
+        with self.db.write(f"annotator:{annotator}") as con:
             con.execute("INSERT INTO skips(image_id, annotator, created, session) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT(image_id, annotator) DO UPDATE SET created=excluded.created",
                         (str(image_id), annotator, time.time(), session))
@@ -168,7 +173,7 @@ class LabelStore:
                                "WHERE d.label IS NOT NULL").fetchall()
         return {i: {"label": lab, "reviewer": r, "created": c, "note": n} for i, lab, r, c, n in rows}
 
-    def assign(self, annotator: str, image_ids: list[str], k: int, n: int, lease_s: float = 900.0) -> list[str]:
+    def assign(self, annotator: str, image_ids: list[str], k: int, n: int, lease_s: float = CLAIM_LEASE_S) -> list[str]:
         """Claim up to `n` images for `annotator` among `image_ids` (the project's images in queue order) that
         still need labels: fewer than `k` team labels plus other annotators' live claims, none of them this
         annotator's, not skipped by them. Images closest to `k` come first, so started images are finished
@@ -268,20 +273,20 @@ class LabelStore:
 
     def dump(self) -> dict:
         """Every row of every table, ordered: what a copy must reproduce exactly."""
-        with self.db.read() as con:
-            return {t: sorted((tuple(r) for r in con.execute(f"SELECT {', '.join(cols)} FROM {t}").fetchall()),
-                              key=lambda r, n=KEY_COLUMNS[t]: r[:n])
-                    for t, cols in TABLES.items()}
+        with self.db.write("schema") as con:
+            return _dump(con)
 
     def copy_to(self, target: LabelStore) -> dict:
         """Copy every row of this project into `target` (an empty project, e.g. on PostgreSQL), keeping event
         ids (undo refers to them), in one transaction; then verify that both hold the same rows. Returns the
         row counts."""
-        rows = self.dump()
+        with self.db.write("schema") as con:  # one transaction: writers wait, every table from one moment
+            rows = _dump(con)
         with target.db.write("schema") as con:
-            have = con.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-            if have:
-                raise StoreError(f"the target {target.db.label} already holds {have} events",
+            have = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES if t != "meta"}
+            if any(have.values()):
+                held = ", ".join(f"{n} {t}" for t, n in have.items() if n)
+                raise StoreError(f"the target {target.db.label} already holds {held}",
                                  fix="copy into a new project name, or delete that project first")
             con.execute("DELETE FROM meta")
             for table, cols in TABLES.items():
@@ -297,6 +302,12 @@ class LabelStore:
             raise StoreError(f"the copy in {target.db.label} differs from the source in table(s) {', '.join(differ)}",
                              fix="delete the target project and copy again")
         return {t: len(r) for t, r in rows.items()}
+
+
+def _dump(con) -> dict:
+    return {t: sorted((tuple(r) for r in con.execute(f"SELECT {', '.join(cols)} FROM {t}").fetchall()),
+                      key=lambda r, n=KEY_COLUMNS[t]: r[:n])
+            for t, cols in TABLES.items()}
 
 
 def _migrate(db) -> int | None:

@@ -19,7 +19,6 @@ from fer_core.errors import ConfigError
 from fer_core.relabel.roles import Actor, require
 
 SOURCES = ("reviewer", "consensus", "single", "import")  # where an exported label came from, by precedence
-CLAIM_LEASE_S = 900.0  # an image handed to an annotator is theirs for 15 minutes, then others may take it
 
 
 @dataclass(frozen=True)
@@ -70,12 +69,12 @@ class Team:
         """Rows for this annotator to label next: their claimed images that need more labels (see
         LabelStore.assign). With k = 1 this is every image nobody has labelled, in dataset order."""
         actor = require(actor, "label")
-        ids = self.store.assign(actor.name, [str(i) for i in self.project.ds.ids], self.settings.k, n, CLAIM_LEASE_S)
+        ids = self.store.assign(actor.name, [str(i) for i in self.project.ds.ids], self.settings.k, n)
         return np.asarray([self.project.row_of[i] for i in ids if i in self.project.row_of], dtype=int)
 
-    def shows_others(self, actor: Actor | None) -> bool:
+    def shows_others(self, actor: Actor | None, settings: TeamSettings | None = None) -> bool:
         """Whether this user may see other annotators' labels and the suggestions while labelling."""
-        return not self.settings.blind
+        return not (settings or self.settings).blind
 
     def labels_of_image(self, image_id: str, actor: Actor | None) -> list[dict]:
         """Every standing team label of an image with who gave it and when; in blind mode an annotator sees
@@ -94,35 +93,56 @@ class Team:
     def labels_table(self, include_ferplus: bool | None = None) -> pd.DataFrame:
         """One row per standing team label (task, worker, label), plus FERPlus' crowd when asked."""
         rows = [(i, a, lab) for (i, a), lab in self.store.current().items() if not a.startswith("import:")]
-        table = pd.DataFrame(rows, columns=["task", "worker", "label"])
+        return self._with_crowd(pd.DataFrame(rows, columns=["task", "worker", "label"]), include_ferplus)
+
+    def _with_crowd(self, table: pd.DataFrame, include_ferplus: bool | None = None) -> pd.DataFrame:
         include = self.settings.include_ferplus if include_ferplus is None else include_ferplus
         ds = self.project.ds
-        if include and ds.votes is not None:
-            to_target = map_labels(np.arange(ds.votes.shape[1]), "ferplus", self.project.target.name)
-            votes = np.zeros((len(ds), len(self.classes)), dtype=np.int64)
-            for src, dst in enumerate(to_target):
-                if dst != UNMAPPED:
-                    votes[:, dst] += ds.votes[:, src]
-            table = pd.concat([table, cons.ferplus_crowd(votes, ds.ids)], ignore_index=True)
+        if not include or ds.votes is None:
+            return table
+        to_target = map_labels(np.arange(ds.votes.shape[1]), "ferplus", self.project.target.name)
+        votes = np.zeros((len(ds), len(self.classes)), dtype=np.int64)
+        for src, dst in enumerate(to_target):
+            if dst != UNMAPPED:
+                votes[:, dst] += ds.votes[:, src]
+        return pd.concat([table, cons.ferplus_crowd(votes, ds.ids)], ignore_index=True)
+
+    def consensus(self, method: str | None = None, current: dict | None = None) -> pd.DataFrame:
+        """Consensus of every image with at least one team label (FERPlus' crowd, when included, informs it but
+        adds no image of its own). `n_labels`, `unanimous` and `single_label` describe the team's labels only."""
+        current = self.store.current() if current is None else current
+        team = pd.DataFrame([(i, a, lab) for (i, a), lab in current.items() if not a.startswith("import:")],
+                            columns=["task", "worker", "label"]).astype({"task": str, "label": int})
+        table = cons.estimate(self._with_crowd(team), len(self.classes), method or self.settings.method)
+        stats = team.groupby("task")["label"].agg(n_labels="size", distinct="nunique", first="first")
+        table = table[table.index.isin(stats.index)].copy()
+        table["n_labels"] = stats["n_labels"].reindex(table.index).astype(int)
+        table["unanimous"] = stats["distinct"].reindex(table.index) == 1
+        table["single_label"] = stats["first"].reindex(table.index).astype(int)
         return table
 
-    def consensus(self, method: str | None = None) -> pd.DataFrame:
-        return cons.estimate(self.labels_table(), len(self.classes), method or self.settings.method)
-
-    def quality(self, method: str | None = None) -> dict:
+    def quality(self, actor: Actor | None = None, method: str | None = None) -> dict:
+        """Each annotator against the consensus; in blind mode only reviewers and admins may see it."""
+        self._require_sight(actor)
         table = self.labels_table()
-        return cons.annotator_quality(table, cons.estimate(table, len(self.classes), method or self.settings.method),
-                                      len(self.classes))
+        return cons.annotator_quality(table, self.consensus(method), len(self.classes))
+
+    def _require_sight(self, actor: Actor | None) -> None:
+        if self.settings.blind:
+            require(actor, "review")
 
     # ---- adjudication ----
     def review_queue(self, actor: Actor | None) -> pd.DataFrame:
-        """Images with two or more labels that disagree, or whose consensus confidence is below the project's
-        threshold, and no reviewer decision yet; least confident first."""
+        """Images whose team labels disagree, or whose consensus confidence is below the project's threshold
+        (with two or more team labels, or one when FERPlus' crowd joins the consensus), and no reviewer decision
+        yet; least confident first."""
         require(actor, "review")
         table = self.consensus()
-        decided = set(self.store.decisions())
-        due = table[(table["n_labels"] >= 2) & (~table["unanimous"] | (table["confidence"] < self.settings.review_threshold))]
-        due = due[~due.index.isin(decided)]
+        settings = self.settings
+        enough = table["n_labels"] >= (1 if settings.include_ferplus else 2)
+        doubtful = (~table["unanimous"] & (table["n_labels"] >= 2)) | (table["confidence"] < settings.review_threshold)
+        due = table[enough & doubtful]
+        due = due[~due.index.isin(set(self.store.decisions()))]
         return due.sort_values(["confidence", "n_labels"], ascending=[True, False])
 
     def decide(self, image_id: str, label: int | None, actor: Actor | None, note: str | None = None) -> None:
@@ -134,14 +154,18 @@ class Team:
     # ---- the labels an export takes ----
     def resolved(self) -> pd.DataFrame:
         """Per image: `label`, `source` (reviewer > consensus > single > import), `confidence` (consensus),
-        `n_labels` and `reviewer`."""
-        table = self.consensus()
-        out = pd.DataFrame({"label": table["label"], "confidence": table["confidence"], "n_labels": table["n_labels"],
-                            "source": np.where(table["n_labels"] >= 2, "consensus", "single"), "reviewer": None})
-        out.loc[out["source"] == "single", "confidence"] = np.nan
-        for image_id, d in self.store.decisions().items():
+        `n_labels` (team labels) and `reviewer`. One read of the labels: what is shown is what is exported."""
+        current = self.store.current()
+        decisions = self.store.decisions()
+        table = self.consensus(current=current)
+        by_consensus = (table["n_labels"] >= 2) | self.settings.include_ferplus  # the crowd makes a lone label a consensus
+        out = pd.DataFrame({"label": np.where(by_consensus, table["label"], table["single_label"]),
+                            "confidence": np.where(by_consensus, table["confidence"], np.nan),
+                            "n_labels": table["n_labels"], "source": np.where(by_consensus, "consensus", "single"),
+                            "reviewer": None}, index=table.index)
+        for image_id, d in decisions.items():
             out.loc[image_id, ["label", "source", "reviewer"]] = [d["label"], "reviewer", d["reviewer"]]
-        imports = {i: lab for (i, a), lab in self.store.current().items() if a.startswith("import:")}
+        imports = {i: lab for (i, a), lab in current.items() if a.startswith("import:")}
         extra = {i: lab for i, lab in imports.items() if i not in out.index}
         if extra:
             out = pd.concat([out, pd.DataFrame({"label": list(extra.values()), "source": "import", "n_labels": 0,

@@ -148,3 +148,40 @@ def test_sweeps_store_their_studies_on_the_team_server(pg_url, monkeypatch):
         assert name in sweeps.list_studies()
     finally:
         optuna.delete_study(study_name=name, storage=sweeps._storage(url))
+
+
+def test_a_lone_label_is_exported_as_given_and_the_crowd_adds_no_image(project):
+    """Dawid–Skene learns that 'ann' says 1 where others say 0; her lone label of another image is still hers."""
+    project.team.configure(ADMIN, k=3)
+    for r in range(10):
+        project.label(r, "ann", 1)
+        project.label(r, "bea", 0)
+        project.label(r, "cal", 0)
+    project.label(20, "ann", 1)
+    resolved = project.team.resolved()
+    lone = str(project.ds.ids[20])
+    assert resolved.loc[lone, ["label", "source", "n_labels"]].tolist() == [1, "single", 1]
+    assert len(resolved) == 11
+
+
+def test_grid_review_is_refused_in_fer_core_for_k_above_one(project):
+    from fer_core.relabel.review import GridPage, ReviewSession
+    project.team.configure(ADMIN, k=2)
+    review = ReviewSession(project, "ann", "tab", None)
+    page = GridPage(rows=np.array([0, 1]), label=3, token="t")
+    with pytest.raises(ConfigError, match="grid review is off"):
+        review.accept(page)
+
+
+def test_quality_is_hidden_from_annotators_in_blind_mode(project):
+    project.team.configure(ADMIN, blind=True)
+    with pytest.raises(PermissionDenied):
+        project.team.quality(ANN_A)
+    assert project.team.quality(REVIEWER) == {}
+
+
+def test_passwords_never_reach_a_message():
+    from fer_core.relabel.database import redact
+    assert redact("postgresql://u:pa/ss?x#y@host:5432/db") == "postgresql://u:***@host:5432/db"
+    assert redact("postgresql://u@host/db") == "postgresql://u@host/db"
+    assert redact("u:secret@host") == "(not a URL)"
