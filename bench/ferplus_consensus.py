@@ -64,13 +64,13 @@ def runs_report(paths: list[str]) -> dict:
             ev = evaluate(path, data=str(DATA), split=split, ground_truth="majority", latency=False)
             out.setdefault(source, {"run": Path(path).name})[split] = {
                 "accuracy": round(ev.metrics["accuracy"], 4), "macro_f1": round(ev.metrics["macro_f1"], 4),
-                "accuracy_95ci": [round(x, 4) for x in ev.ci["accuracy"]], "images": int(len(ev.y_true))}
+                "accuracy_95ci": [round(x, 4) for x in ev.ci["accuracy_ci"]], "images": int(len(ev.y_true))}
             if split == "PrivateTest":
                 evals[source] = ev
     if len(evals) == 2:
         a, b = evals.values()
         assert np.array_equal(a.ids, b.ids), "both runs are scored on the same PrivateTest images"
-        out["mcnemar_privatetest"] = mcnemar(a.correct(), b.correct())
+        out["mcnemar_privatetest"] = mcnemar(a.correct, b.correct)
     return out
 
 

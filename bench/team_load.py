@@ -157,7 +157,8 @@ def phase(backend: str, pg_url: str | None, seconds: float, n: int, k: int, kill
     csv = project.export(folder / "export", "resolved", images=False, actor=Actor.operator())
     meta = json.loads(csv.with_name(csv.name + ".meta.json").read_text())
     exported = dict(zip(meta["ids"], pd.read_csv(csv)["emotion"].astype(int)))
-    expected = {i: int(again.loc[i, "label"]) for i in again.index}
+    single = {i: lab for (i, _a), lab in standing.items() if per_image[i] == 1}  # a lone label is exported as given
+    expected = {i: int(single[i]) if i in single else int(again.loc[i, "label"]) for i in again.index}
     same_export = exported == expected and all(
         s == ("consensus" if per_image[i] >= 2 else "single") for i, s in zip(meta["ids"], meta["label_sources"]))
     out = {"backend": backend, "annotators": n, "k": k, "seconds": round(elapsed, 1),
