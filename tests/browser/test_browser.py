@@ -2,12 +2,11 @@
 
 Fails on any exception shown on a page; saves a screenshot of each page under tests/artifacts/.
 """
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
+from browser_support import ARTIFACTS, require_browser
 
 from conftest import REPO, SHARED_DATA
 from fer_core.app.browser import (
@@ -23,20 +22,10 @@ from fer_core.app.browser import (
 )
 from fer_core.app.navigation import PAGES
 
-ARTIFACTS = Path(os.environ.get("FER_ARTIFACTS", REPO / "tests" / "artifacts"))
-
-
-def _require_browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} missing in CI: .ci/run must apt-get install chromium chromium-driver")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium chromium-driver)")
-    return pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture(scope="module")
 def app_url(two_runs):
-    _require_browser()
+    require_browser()
     env = {}
     if (SHARED_DATA / "fer2013.csv.gz").exists():
         env["FER_DATA_DIR"] = str(SHARED_DATA)  # the real FER2013, as a user would configure it
@@ -61,7 +50,7 @@ def assert_no_exception(page, name):
 
 @pytest.fixture(scope="module")
 def playwright():
-    sync_api = _require_browser()
+    sync_api = require_browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         yield p

@@ -3,32 +3,20 @@ labelling on server A; ann labels on A and bea on B, in two browser contexts, an
 a reviewer on B sees both labels (the one given on A included) and settles the disagreement; the admin's export
 on A shows the reviewer's label with its source."""
 import json
-import os
 import uuid
-from pathlib import Path
 
 import pytest
+from browser_support import ARTIFACTS, require_browser
 
-from conftest import REPO
 from fer_core.app.browser import CHROMIUM, CHROMIUM_FLAGS, exception_text, serve_app, wait_until_idle
 from fer_core.logins import add_user
-
-ARTIFACTS = Path(os.environ.get("FER_ARTIFACTS", REPO / "tests" / "artifacts"))
-
-
-def _require_browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} missing in CI: .ci/run must apt-get install chromium chromium-driver")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium chromium-driver)")
-    pytest.importorskip("playwright.sync_api")
 
 USERS = {"ann": "annotator", "bea": "annotator", "rev": "reviewer", "adm": "admin"}
 
 
 @pytest.fixture
 def two_servers(tmp_path, pg_url):
-    _require_browser()
+    require_browser()
     auth = tmp_path / "auth.yaml"
     for user, role in USERS.items():
         add_user(auth, user, user, f"{user}-secret-pw", role=role)
