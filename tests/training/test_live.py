@@ -72,10 +72,12 @@ def test_gradcam_for_many_faces_in_one_pass_equals_one_by_one(two_runs, ck_faces
         assert np.abs(cam - explainer.gradcam(face, cls)).max() < 1e-4
 
 
-def test_compiled_gradcam_pp_agrees_with_tf_keras_vis(two_runs, ck_faces):
+def test_compiled_gradcam_pp_agrees_with_tf_keras_vis(ck_faces):
+    """On the shipped default model (a tiny 3-epoch test run's maps are too noisy to compare: 0.93-0.99 run to run)."""
     from fer_core.explain.overlays import Explainer
+    from fer_core.inference.bundle import BUNDLED
     from fer_core.runs.loader import load_model
-    explainer = Explainer(load_model(two_runs[0]))
+    explainer = Explainer(load_model(BUNDLED))
     assert explainer.fast_gradcam_pp
     fast = explainer.gradcam_pp_many(ck_faces[:3], [0, 3, 6])
     explainer._gradcam_pp = None
