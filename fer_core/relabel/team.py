@@ -92,8 +92,7 @@ class Team:
     # ---- consensus ----
     def labels_table(self, include_ferplus: bool | None = None) -> pd.DataFrame:
         """One row per standing team label (task, worker, label), plus FERPlus' crowd when asked."""
-        rows = [(i, a, lab) for (i, a), lab in self.store.current().items() if not a.startswith("import:")]
-        return self._with_crowd(pd.DataFrame(rows, columns=["task", "worker", "label"]), include_ferplus)
+        return self._with_crowd(_team_table(self.store.current()), include_ferplus)
 
     def _with_crowd(self, table: pd.DataFrame, include_ferplus: bool | None = None) -> pd.DataFrame:
         include = self.settings.include_ferplus if include_ferplus is None else include_ferplus
@@ -110,9 +109,7 @@ class Team:
     def consensus(self, method: str | None = None, current: dict | None = None) -> pd.DataFrame:
         """Consensus of every image with at least one team label (FERPlus' crowd, when included, informs it but
         adds no image of its own). `n_labels`, `unanimous` and `single_label` describe the team's labels only."""
-        current = self.store.current() if current is None else current
-        team = pd.DataFrame([(i, a, lab) for (i, a), lab in current.items() if not a.startswith("import:")],
-                            columns=["task", "worker", "label"]).astype({"task": str, "label": int})
+        team = _team_table(self.store.current() if current is None else current)
         table = cons.estimate(self._with_crowd(team), len(self.classes), method or self.settings.method)
         stats = team.groupby("task")["label"].agg(n_labels="size", distinct="nunique", first="first")
         table = table[table.index.isin(stats.index)].copy()
@@ -124,8 +121,9 @@ class Team:
     def quality(self, actor: Actor | None = None, method: str | None = None) -> dict:
         """Each annotator against the consensus; in blind mode only reviewers and admins may see it."""
         self._require_sight(actor)
-        table = self.labels_table()
-        return cons.annotator_quality(table, self.consensus(method), len(self.classes))
+        current = self.store.current()  # one read: the table and its consensus describe the same labels
+        return cons.annotator_quality(self._with_crowd(_team_table(current)), self.consensus(method, current),
+                                      len(self.classes))
 
     def _require_sight(self, actor: Actor | None) -> None:
         if self.settings.blind:
@@ -185,3 +183,9 @@ class Team:
         n = np.fromiter(counts.values(), dtype=int, count=len(counts))
         return {"k": settings.k, "images": len(self.project.ds), "with_k_labels": int((n >= settings.k).sum()),
                 "started": int(len(n)), "labels": int(n.sum()), "decided": len(self.store.decisions())}
+
+
+def _team_table(current: dict) -> pd.DataFrame:
+    """The team's standing labels as a long table (task, worker, label); imported exports are not a member's."""
+    return pd.DataFrame([(i, a, lab) for (i, a), lab in current.items() if not a.startswith("import:")],
+                        columns=["task", "worker", "label"]).astype({"task": str, "label": int})
