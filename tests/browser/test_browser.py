@@ -329,9 +329,6 @@ def test_grid_review_two_exceptions_by_click_a_keyboard_only_page_and_undo_of_a_
     page.close()
 
 
-@pytest.mark.xfail(strict=False, reason="2026-12-02: after the relabel and grid browser tests in the same server, "
-                   "the queue head stays the same after a round (passes alone; 9ec9814 fails the same in that "
-                   "order): an older order dependence, under investigation (session-15 closing note)")
 def test_a_learning_round_finishes_and_changes_the_queue(browser, app_url):
     """One click on Relabel starts a learning round on the labels so far; when it is done the suggestions come from
     it, the smart queue starts elsewhere, and Progress shows the round's overrule rate."""

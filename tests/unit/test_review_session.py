@@ -74,7 +74,18 @@ def test_a_stale_page_writes_nothing_it_did_not_show(session):
 
 def test_smart_order_puts_disagreement_and_doubt_first_and_skips_last(session):
     order = session.smart_order().tolist()
-    assert set(order[:2]) == {1, 3}  # sources disagree
+    assert order[:2] == [1, 3]  # sources disagree; row 1's conflict is sharper (votes 70% vs model 0.6; 50/50 on 3)
     session.skip(1)
     order = session.smart_order().tolist()
     assert order[-1] == 1 and session.routes()["skipped"] == 1
+
+
+def test_a_new_model_reorders_the_disagreements_it_did_not_settle(session):
+    """The queue follows the model in force: among disagreements the sharpest conflict leads, not the dataset order."""
+    s = session.suggestions
+    votes = votes_distribution(session.project.ds, "fer2024")
+    model = np.zeros((len(VOTES), 10), np.float32)
+    model[np.arange(len(VOTES)), [HAPPY, SAD, HAPPY, SAD, SAD, NEUTRAL, HAPPY]] = [0.9, 0.3, 0.8, 0.9, 0.7, 0.4, 0.95]
+    session.suggestions = combine(votes, model, ("votes", "round-2"))
+    assert s.disagree.tolist() == session.suggestions.disagree.tolist()
+    assert session.smart_order().tolist()[:2] == [3, 1]
