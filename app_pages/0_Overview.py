@@ -37,7 +37,7 @@ runs = list_runs()
 if runs:
     st.dataframe([{"run": r.id, "architecture": r.architecture, "data version": r.data_version or "?",
                    "test accuracy": percent(r.metrics.get("test", {}).get("accuracy")),
-                   "status": f"broken: {r.problem}" if r.broken else r.record.get("status", "?")} for r in runs],
+                   "status": f"broken: {r.problem}" if r.broken else r.record.status or "?"} for r in runs],
                  hide_index=True)
 else:
     st.write("No saved runs under `models/` yet.")

@@ -26,11 +26,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 def agreement(data: str) -> dict:
     from fer_core.data.dataset import UNMAPPED
-    from fer_core.data.label_views import labels_from_votes
+    from fer_core.data.ferplus import votes_labels
     from fer_core.data.loading import load_dataset
-    from fer_core.data.schemes import get_scheme, map_labels
+    from fer_core.data.schemes import get_scheme
     ds = load_dataset(data)
-    plurality = map_labels(labels_from_votes(ds.votes, "plurality"), "ferplus", "fer2013")
+    plurality = votes_labels(ds, "plurality", "fer2013")
     rows = (ds.splits == "Training") & (plurality != UNMAPPED)
     names = get_scheme("fer2013").classes
     return {"overall": round(float((plurality[rows] == ds.labels[rows]).mean()), 4), "n": int(rows.sum()),

@@ -48,7 +48,7 @@ def main() -> None:
                        "ci95": [round(v, 4) for v in ck.ci["accuracy_ci"]],
                        "note": "all CK+48 images with a FER2013 class; not scored: "
                                + ", ".join(f"{k} ({v})" for k, v in ck.unmapped.items())},
-            "size_mb": round(run.file_size_mb, 2), "parameters": int(run.record.get("parameters", 0))}
+            "size_mb": round(run.file_size_mb, 2), "parameters": int(run.record.parameters or 0)}
     versus = Path(args.versus)
     if versus.exists():
         vs = json.loads(versus.read_text())

@@ -142,9 +142,10 @@ def _sweep_show(args) -> dict:
 
 
 def _runs_adjust(args) -> dict:
+    from fer_core.runs.run import Run
     from fer_core.training.adjust import adjust_run
     out = adjust_run(args.run, criterion=args.criterion, label=args.label, min_recall=args.min_recall)
-    return {"run_dir": str(out), **json.loads((out / "run.json").read_text())["logit_adjustment"]}
+    return {"run_dir": str(out), **Run.load(out).record.logit_adjustment}
 
 
 def _runs_clean(args) -> dict:

@@ -9,8 +9,8 @@ import streamlit as st
 
 from fer_core.app.charts import embedding_figure
 from fer_core.app.imaging import image_strip_html, upscale
-from fer_core.data.ferplus import labels_from_votes
-from fer_core.data.schemes import UNMAPPED, map_labels
+from fer_core.data.ferplus import votes_labels
+from fer_core.data.schemes import UNMAPPED
 from fer_core.relabel import background
 from fer_core.relabel.embeddings import (
     cached_layout,
@@ -41,7 +41,7 @@ def _colours(base, ds, by: str) -> np.ndarray:
     if by == "split":
         return base.splits
     if by == "FERPlus disagreement" and base.votes is not None:
-        fp = map_labels(labels_from_votes(base.votes, "majority"), "ferplus", base.scheme)
+        fp = votes_labels(base, "majority", base.scheme)
         return np.where(fp == UNMAPPED, "no FERPlus majority", np.where(fp == base.labels, "agree", "disagree"))
     if by == "relabel status":
         from fer_core.relabel.project import projects_dir

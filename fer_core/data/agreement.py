@@ -4,20 +4,18 @@ from __future__ import annotations
 import numpy as np
 
 from fer_core.data.dataset import Dataset
-from fer_core.data.ferplus import labels_from_votes
-from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels
+from fer_core.data.ferplus import votes_labels
+from fer_core.data.schemes import UNMAPPED, get_scheme
 
 
 def ferplus_cross_table(ds: Dataset, mode: str = "majority") -> tuple[np.ndarray, list[str], list[str], float, int]:
     """Counts [dataset class x FERPlus class], and agreement (fraction) over rows whose FERPlus label maps back."""
-    if ds.votes is None:
-        raise ValueError("dataset has no FERPlus votes")
-    fp = labels_from_votes(ds.votes, mode)
+    fp = votes_labels(ds, mode)
     rows, cols = list(ds.class_names), list(get_scheme("ferplus").classes)
     valid = (ds.labels != UNMAPPED) & (fp != UNMAPPED)
     table = np.zeros((len(rows), len(cols)), dtype=np.int64)
     np.add.at(table, (ds.labels[valid], fp[valid]), 1)
-    mapped = map_labels(fp, "ferplus", ds.scheme)
+    mapped = votes_labels(ds, mode, ds.scheme)
     comparable = valid & (mapped != UNMAPPED)
     agreement = float((mapped[comparable] == ds.labels[comparable]).mean()) if comparable.any() else float("nan")
     return table, rows, cols, agreement, int(comparable.sum())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_core.data.schemes import UNMAPPED, get_scheme
+from fer_core.data.schemes import UNMAPPED, get_scheme, map_distribution, map_labels
 from fer_core.errors import DataError
 
 VOTE_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF")
@@ -98,3 +98,49 @@ def probabilities_from_votes(votes: np.ndarray) -> np.ndarray:
 
 def vote_distribution_names() -> tuple[str, ...]:
     return get_scheme("ferplus").classes
+
+
+# ---- labels derived from a dataset's votes: the one place every page, queue, trainer and evaluator reads them ----
+
+def require_votes(ds, purpose: str) -> np.ndarray:
+    """The dataset's FERPlus votes, or a DataError naming what needed them."""
+    if ds.votes is None:
+        raise DataError(f"{ds.name} has no FERPlus votes {purpose}",
+                        fix="put fer2013new.csv beside the FER2013 CSV, or use the dataset's own labels")
+    return ds.votes
+
+
+def votes_labels(ds, mode: str = "majority", scheme: str | None = None) -> np.ndarray:
+    """One label per row from the FERPlus votes by `mode`, in `scheme` (FERPlus' own when None); UNMAPPED where
+    the mode discards the image or the scheme has no such class."""
+    labels = labels_from_votes(require_votes(ds, f"to take '{mode}' labels from"), mode)
+    return labels if scheme in (None, "ferplus") else map_labels(labels, "ferplus", scheme)
+
+
+def votes_disagreement(ds, mode: str = "majority") -> tuple[np.ndarray, np.ndarray]:
+    """(disagree, comparable) row masks: comparable where both the dataset's label and the FERPlus label (in the
+    dataset's scheme) exist; disagree where, in addition, they differ."""
+    fp = votes_labels(ds, mode, ds.scheme)
+    comparable = (fp != UNMAPPED) & (ds.labels != UNMAPPED)
+    return comparable & (fp != ds.labels), comparable
+
+
+def votes_in_scheme(votes: np.ndarray, scheme: str, rule: str = "counts") -> np.ndarray:
+    """The votes per class of `scheme` (classes without counterpart, e.g. unknown and not-a-face, dropped):
+    - counts: raw vote counts (a crowd annotator for consensus);
+    - shares: each class's share of all the image's votes (rows sum to less than 1 where votes were dropped);
+    - soft: FERPlus' soft labels (`probabilities_from_votes`) renormalised over the scheme's classes, all-zero
+      rows for unusable images (training targets)."""
+    votes = np.asarray(votes)
+    if rule == "counts":
+        return map_distribution(votes.astype(np.int64), "ferplus", scheme)
+    if rule == "shares":
+        v = votes.astype(np.float32)
+        total = v.sum(axis=1, keepdims=True)
+        return map_distribution(np.divide(v, total, out=np.zeros_like(v), where=total > 0), "ferplus", scheme)
+    if rule == "soft":
+        out = map_distribution(probabilities_from_votes(votes), "ferplus", scheme).astype(np.float32)
+        total = out.sum(axis=1, keepdims=True)
+        return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+    raise DataError(f"unknown vote rule {rule!r}", fix="use counts, shares or soft")
+

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fer_core.data.dataset import Dataset
-from fer_core.data.ferplus import labels_from_votes
-from fer_core.data.schemes import get_scheme, map_labels, reachable_schemes
+from fer_core.data.ferplus import votes_labels
+from fer_core.data.schemes import get_scheme, reachable_schemes
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,6 @@ def apply_view(ds: Dataset, view: LabelView) -> Dataset:
         return ds.in_scheme(view.scheme)
     if ds.votes is None:
         return ds.in_scheme(view.scheme)
-    votes_labels = labels_from_votes(ds.votes, view.source)
-    return ds.with_labels(map_labels(votes_labels, "ferplus", view.scheme), view.scheme)
+    return ds.with_labels(votes_labels(ds, view.source, view.scheme), view.scheme)
 
 

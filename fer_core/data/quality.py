@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fer_core.data.dataset import Dataset
-from fer_core.data.ferplus import labels_from_votes
-from fer_core.data.schemes import UNMAPPED, map_labels
+from fer_core.data.ferplus import votes_disagreement
 
 NEAR_CONSTANT_STD = 3.0  # grey levels; below this an image carries no usable face
 
@@ -76,9 +75,8 @@ def _leaks(hashes: np.ndarray, splits: np.ndarray, order: list[str]) -> dict[str
 
 def ferplus_disagreement(ds: Dataset) -> tuple[np.ndarray, int]:
     """Rows whose label differs from the FERPlus majority label (mapped into the dataset's scheme)."""
-    major = map_labels(labels_from_votes(ds.votes, "majority"), "ferplus", ds.scheme)
-    comparable = (major != UNMAPPED) & (ds.labels != UNMAPPED)
-    return np.flatnonzero(comparable & (major != ds.labels)), int(comparable.sum())
+    disagree, comparable = votes_disagreement(ds, "majority")
+    return np.flatnonzero(disagree), int(comparable.sum())
 
 
 def analyse(ds: Dataset) -> QualityReport:

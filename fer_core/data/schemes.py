@@ -111,3 +111,18 @@ def map_labels(labels: np.ndarray, src: str, dst: str) -> np.ndarray:
     valid = labels >= 0
     out[valid] = table[labels[valid]]
     return out
+
+
+def map_distribution(dist: np.ndarray, src: str, dst: str) -> np.ndarray:
+    """Columns of `dist` (N x classes of `src`: probabilities, vote counts or shares) summed into `dst`'s classes;
+    columns without counterpart are dropped, so rows may sum to less than before. Keeps the dtype."""
+    table = mapping_table(src, dst)
+    if table is None:
+        raise DataError(f"no mapping from scheme '{src}' to '{dst}'", fix=f"add a '{src}->{dst}' entry to schemes.json")
+    dist = np.asarray(dist)
+    out = np.zeros((len(dist), get_scheme(dst).n_classes), dist.dtype)
+    for i, j in enumerate(table):
+        if j != UNMAPPED:
+            out[:, j] += dist[:, i]
+    return out
+

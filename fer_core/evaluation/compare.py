@@ -21,7 +21,7 @@ def recorded_table(runs) -> pd.DataFrame:
     rows = []
     for run in runs:
         test = (run.metrics or {}).get("test") or {}
-        rows.append({"model": run.id, "dataset": run.record.get("dataset", run.data), "split": test.get("split"),
+        rows.append({"model": run.id, "dataset": run.record.dataset or run.data, "split": test.get("split"),
                      "n": test.get("n"), "accuracy": test.get("accuracy"), "macro F1": test.get("macro_f1"),
                      "figures": "recorded at training"})
     return pd.DataFrame(rows)

@@ -15,7 +15,7 @@ import numpy as np
 
 from fer_core.atomic import atomic_path, write_text
 from fer_core.data.dataset import Dataset
-from fer_core.data.ferplus import GROUND_TRUTHS, labels_from_votes
+from fer_core.data.ferplus import GROUND_TRUTHS, votes_labels
 from fer_core.data.loading import load_dataset
 from fer_core.data.quality import image_hashes, leaked
 from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels, mapping_table
@@ -149,10 +149,7 @@ def with_ground_truth(ds: Dataset, ground_truth: str) -> Dataset:
         return ds
     if ground_truth not in GROUND_TRUTHS:
         raise DataError(f"unknown ground truth '{ground_truth}'", fix=f"use one of {', '.join(GROUND_TRUTHS)}")
-    if ds.votes is None:
-        raise DataError(f"{ds.name} has no FERPlus votes to take '{ground_truth}' labels from",
-                        fix="evaluate on FER2013 with fer2013new.csv beside it, or use ground truth 'labels'")
-    return ds.with_labels(labels_from_votes(ds.votes, ground_truth), "ferplus")
+    return ds.with_labels(votes_labels(ds, ground_truth), "ferplus")
 
 
 def _cache_key(records, version, split, tta, exclude_leaks, ground_truth="labels") -> str:

@@ -18,9 +18,9 @@ from sklearn.metrics import cohen_kappa_score
 from fer_core.atomic import write_text
 from fer_core.data.csv_format import write_fer_csv
 from fer_core.data.dataset import Dataset
-from fer_core.data.ferplus import labels_from_votes
+from fer_core.data.ferplus import votes_disagreement
 from fer_core.data.quality import QualityReport
-from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels
+from fer_core.data.schemes import UNMAPPED, get_scheme
 from fer_core.data.sidecar import SIDECAR_SUFFIX, read_sidecar, sidecar_path
 from fer_core.errors import DataError
 from fer_core.relabel.database import database_for
@@ -88,8 +88,7 @@ class RelabelProject:
             done = set(self.store.labels_of(annotator))
             mask &= ~np.isin(ds.ids, list(done))
         if f.ferplus_disagreement and ds.votes is not None:
-            fp = map_labels(labels_from_votes(ds.votes, "majority"), "ferplus", ds.scheme)
-            mask &= (fp != UNMAPPED) & (fp != ds.labels)
+            mask &= votes_disagreement(ds, "majority")[0]
         if f.duplicates_or_leaks and quality is not None:
             flagged = np.zeros(len(ds), bool)
             for g in quality.duplicate_groups:

@@ -13,9 +13,8 @@ import numpy as np
 
 from fer_core.atomic import atomic_path
 from fer_core.data.dataset import Dataset
-from fer_core.data.ferplus import labels_from_votes
-from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels, mapping_table
-from fer_core.errors import DataError
+from fer_core.data.ferplus import votes_in_scheme, votes_labels
+from fer_core.data.schemes import map_distribution
 from fer_core.settings import cache_dir
 
 NONE = -1  # no suggestion for the image
@@ -67,31 +66,17 @@ class Suggestions:
         return np.where(self.disagree, -1.0 - conflict, np.nan_to_num(self.strength, nan=0.0))
 
 
-def _spread(dist: np.ndarray, src: str, dst: str) -> np.ndarray:
-    """Columns of `dist` (scheme `src`) moved to scheme `dst`'s classes; classes without counterpart dropped."""
-    table = mapping_table(src, dst)
-    if table is None:
-        raise DataError(f"no mapping from scheme '{src}' to '{dst}'", fix=f"add a '{src}->{dst}' entry to schemes.json")
-    out = np.zeros((len(dist), get_scheme(dst).n_classes), np.float32)
-    for i, j in enumerate(table):
-        if j != UNMAPPED:
-            out[:, j] += dist[:, i]
-    return out
-
-
 def votes_distribution(ds: Dataset, target: str) -> np.ndarray | None:
     """The share of FERPlus votes per target class (rows of zeros where an image has no votes)."""
     if ds.votes is None:
         return None
-    v = ds.votes.astype(np.float32)
-    total = v.sum(axis=1, keepdims=True)
-    return _spread(np.divide(v, total, out=np.zeros_like(v), where=total > 0), "ferplus", target)
+    return votes_in_scheme(ds.votes, target, "shares")
 
 
 def oracle_labels(ds: Dataset, target: str) -> np.ndarray:
     """The FERPlus majority label (paper rule; 'unknown' without a majority) in the target scheme: what the
     throughput bench's simulated annotator answers."""
-    return map_labels(labels_from_votes(ds.votes, "majority"), "ferplus", target)
+    return votes_labels(ds, "majority", target)
 
 
 def combine(votes: np.ndarray | None, model: np.ndarray | None, sources: tuple[str, ...] = (),
@@ -129,7 +114,7 @@ def model_distribution(run, ds: Dataset, target: str) -> np.ndarray:
     if path.exists():
         return np.load(path)
     from fer_core.api import FER
-    dist = _spread(FER(run, detector=None).classify(ds.images), run.scheme, target)
+    dist = map_distribution(FER(run, detector=None).classify(ds.images), run.scheme, target)
     with atomic_path(path, suffix=".npy") as tmp:
         np.save(tmp, dist)
     return dist
@@ -140,7 +125,7 @@ def oof_distribution(path: str | Path, ds: Dataset, target: str) -> np.ndarray:
     from fer_core.relabel.oof import load_oof
     oof = load_oof(path)
     scheme = oof["config"].get("scheme", "fer2013")
-    probs = _spread(oof["probs"].astype(np.float32), scheme, target)
+    probs = map_distribution(oof["probs"].astype(np.float32), scheme, target)
     row_of = {str(i): n for n, i in enumerate(ds.ids.tolist())}
     out = np.zeros((len(ds), probs.shape[1]), np.float32)
     rows = np.array([row_of.get(str(i), -1) for i in oof["ids"]])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fer_core.data import consensus as cons
-from fer_core.data.schemes import UNMAPPED, map_labels
+from fer_core.data.ferplus import votes_in_scheme
 from fer_core.errors import ConfigError
 from fer_core.relabel.roles import Actor, require
 
@@ -99,11 +99,7 @@ class Team:
         ds = self.project.ds
         if not include or ds.votes is None:
             return table
-        to_target = map_labels(np.arange(ds.votes.shape[1]), "ferplus", self.project.target.name)
-        votes = np.zeros((len(ds), len(self.classes)), dtype=np.int64)
-        for src, dst in enumerate(to_target):
-            if dst != UNMAPPED:
-                votes[:, dst] += ds.votes[:, src]
+        votes = votes_in_scheme(ds.votes, self.project.target.name, "counts")
         return pd.concat([table, cons.ferplus_crowd(votes, ds.ids)], ignore_index=True)
 
     def consensus(self, method: str | None = None, current: dict | None = None) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fer_core.errors import RunError
 from fer_core.runs import layout
+from fer_core.runs.record import RunRecord
 
 
 def read_json(path: Path) -> dict:
@@ -43,7 +44,7 @@ class Run:
     path: Path
     config: dict = field(default_factory=dict)  # config.json
     metrics: dict = field(default_factory=dict)  # metrics.json
-    record: dict = field(default_factory=dict)  # run.json
+    record: RunRecord = field(default_factory=lambda: RunRecord(run_id=""))  # run.json
     card: dict = field(default_factory=dict)  # card.json: measured figures for the model card (default model)
     problem: str | None = None  # why it is broken; None when usable
 
@@ -53,7 +54,7 @@ class Run:
         path = Path(path)
         config = read_json(path / layout.CONFIG)
         return cls(path=path, config=config, metrics=read_json(path / layout.METRICS),
-                   record=read_json(path / layout.RECORD), card=read_json(path / layout.CARD),
+                   record=RunRecord.from_dict(read_json(path / layout.RECORD)), card=read_json(path / layout.CARD),
                    problem=_problem(path, config))
 
     def require_usable(self) -> "Run":

@@ -107,6 +107,9 @@ class TrialProgress(Progress):
     def cancelled(self):
         return self.pruned or bool(self.cancel_file and self.cancel_file.exists())
 
+    def stopped_as(self):
+        return "pruned" if self.pruned else "cancelled"
+
 
 def objective(spec: SweepSpec, out_root: Path | None = None, cancel_file: Path | None = None):
     import optuna
@@ -117,14 +120,9 @@ def objective(spec: SweepSpec, out_root: Path | None = None, cancel_file: Path |
         values = spec.suggest(trial)
         cfg = spec.train_config(values, run_name=f"{spec.study}-t{trial.number}")
         progress = TrialProgress(trial, spec.metric, cancel_file)
-        run_dir = train(cfg, progress=progress, out_root=out_root)
+        run_dir = train(cfg, progress=progress, out_root=out_root,
+                        sweep={"study": spec.study, "trial": trial.number, "values": values})
         trial.set_user_attr("run_id", run_dir.name)
-        record_path = run_dir / layout.RECORD
-        record = json.loads(record_path.read_text())
-        record["sweep"] = {"study": spec.study, "trial": trial.number, "values": values}
-        if progress.pruned:
-            record["status"] = "pruned"
-        record_path.write_text(json.dumps(record, indent=2))
         if progress.pruned:
             raise optuna.TrialPruned()
         metrics = json.loads((run_dir / layout.METRICS).read_text())

@@ -8,18 +8,16 @@ run's `val_split`, PublicTest for FER2013); the test split is scored once, after
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
 import shlex
 import shutil
-import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from fer_core.atomic import write_text
 from fer_core.errors import RunError
 from fer_core.runs import layout
+from fer_core.runs.record import finalize_run
 
 TAUS = tuple(np.round(np.arange(0.0, 1.01, 0.1), 2))
 
@@ -88,7 +86,7 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     from fer_core.runs.run import Run
     from fer_core.training.config import TrainConfig
     from fer_core.training.data import prepare
-    from fer_core.training.environment import display_path, save_inference_model
+    from fer_core.training.environment import display_path
 
     run = Run.load(run_dir).require_usable()
     cfg = TrainConfig.from_dict(run.config["train_config"]).resolved()
@@ -118,38 +116,31 @@ def adjust_run(run_dir: str | Path, out_root: str | Path | None = None, taus=TAU
     out = out_root / new_id
     if out.exists():
         raise RunError("an adjusted run of this name exists already", path=str(out), fix="delete it first")
-    tmp = out_root / (new_id + layout.PARTIAL)
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_inference_model(model, tmp / layout.MODEL)
     metrics = {"classes": list(data.class_names)}
     for split_name, arrays in (("val", data.val), ("test", data.test)):
         if arrays is not None:
             metrics[split_name] = classification_metrics(arrays.labels, predict_probs(model, arrays.images),
                                                          data.class_names)
             metrics[split_name]["split"] = getattr(cfg, f"{split_name}_split")
-    write_text(tmp / layout.METRICS, json.dumps(metrics, indent=2))
-    shutil.copy2(Path(run.path) / layout.CONFIG, tmp / layout.CONFIG)
-    if (Path(run.path) / layout.HISTORY).exists():
-        shutil.copy2(Path(run.path) / layout.HISTORY, tmp / layout.HISTORY)
-    base = json.loads((Path(run.path) / layout.RECORD).read_text())
-    record = {**base, "run_id": new_id, "adjusted_from": Path(run.path).name,
-              "logit_adjustment": {"tau": tau, "selected_on": cfg.val_split, "criterion": criterion,
-                                   "log_prior": [round(float(v), 5) for v in log_prior], "candidates": table,
-                                   **({"min_recall": min_recall, "class_offsets": {
-                                       name: round(float(o), 3) for name, o in zip(data.class_names, offsets)}}
-                                      if min_recall is not None else {})},
-              # the config travels with the adjusted run, so the command needs nothing but this folder
-              "command": f"python -m fer_core train --config {shlex.quote(display_path(out / layout.CONFIG))}"
-                         f"  # then: python -m fer_core runs adjust <the new run folder> --criterion {criterion}"
-                         + (f" --min-recall {min_recall}" if min_recall is not None else ""),
-              **({"label": label} if label else {}),
-              "notes": list(base.get("notes", [])) + [
-                  f"Logit adjustment: tau = {tau} selected on {cfg.val_split} ({criterion}); "
-                  f"the final bias is shifted by -tau * log(training class prior)."] + (
-                  [f"Per-class offsets chosen on {cfg.val_split} lift every class's recall there to "
-                   f"{min_recall:.2f} or more."] if min_recall is not None else []),
-              "argv": sys.argv, "finished": dt.datetime.now().isoformat(timespec="seconds")}
-    write_text(tmp / layout.RECORD, json.dumps(record, indent=2))
-    tmp.rename(out)
-    return out
+    base = run.record
+    adjustment = {"tau": tau, "selected_on": cfg.val_split, "criterion": criterion,
+                  "log_prior": [round(float(v), 5) for v in log_prior], "candidates": table}
+    if min_recall is not None:
+        adjustment.update(min_recall=min_recall, class_offsets={
+            name: round(float(o), 3) for name, o in zip(data.class_names, offsets)})
+    record = replace(
+        base, run_id=new_id, adjusted_from=Path(run.path).name, logit_adjustment=adjustment,
+        label=label or base.label,
+        # the config travels with the adjusted run, so the command needs nothing but this folder
+        command=f"python -m fer_core train --config {shlex.quote(display_path(out / layout.CONFIG))}"
+                f"  # then: python -m fer_core runs adjust <the new run folder> --criterion {criterion}"
+                + (f" --min-recall {min_recall}" if min_recall is not None else ""),
+        notes=list(base.notes) + [
+            f"Logit adjustment: tau = {tau} selected on {cfg.val_split} ({criterion}); "
+            f"the final bias is shifted by -tau * log(training class prior)."] + (
+            [f"Per-class offsets chosen on {cfg.val_split} lift every class's recall there to "
+             f"{min_recall:.2f} or more."] if min_recall is not None else []))
+    tmp = out_root / (new_id + layout.PARTIAL)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return finalize_run(tmp, record, metrics=metrics, model=model, copy_from=Path(run.path))

@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fer_core.data.ferplus import labels_from_votes, probabilities_from_votes
+from fer_core.data.ferplus import require_votes, votes_in_scheme, votes_labels
 from fer_core.data.loading import load_dataset
 from fer_core.data.pack import is_pack
 from fer_core.data.quality import image_hashes, leaked
-from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels, mapping_table
+from fer_core.data.schemes import UNMAPPED, get_scheme
 from fer_core.errors import DataError
 
 
@@ -32,18 +32,6 @@ class TrainingData:
     notes: list[str] = field(default_factory=list)
 
 
-def _soft_targets(votes: np.ndarray, scheme: str) -> np.ndarray:
-    """FERPlus vote probabilities summed into the target scheme's classes."""
-    probs = probabilities_from_votes(votes)
-    table = mapping_table("ferplus", scheme)
-    out = np.zeros((len(votes), get_scheme(scheme).n_classes), dtype=np.float32)
-    for src, dst in enumerate(table):
-        if dst != UNMAPPED:
-            out[:, dst] += probs[:, src]
-    total = out.sum(axis=1, keepdims=True)
-    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
-
-
 def _targets(cfg, ds) -> np.ndarray:
     """One row of targets per image in `cfg.scheme` (all zeros where the row has no label there)."""
     k = get_scheme(cfg.scheme).n_classes
@@ -52,13 +40,11 @@ def _targets(cfg, ds) -> np.ndarray:
         targets = np.zeros((len(ds), k), np.float32)
         targets[labels != UNMAPPED, labels[labels != UNMAPPED]] = 1.0
     else:
-        if ds.votes is None:
-            raise DataError(f"label source '{cfg.label_source}' needs FERPlus votes, and {ds.name} has none",
-                            fix="put fer2013new.csv beside the FER2013 CSV, or use label_source='labels'")
+        require_votes(ds, f"for the label source '{cfg.label_source}'")
         if cfg.label_source == "probability":
-            targets = _soft_targets(ds.votes, cfg.scheme)
+            targets = votes_in_scheme(ds.votes, cfg.scheme, "soft")
         else:
-            hard = map_labels(labels_from_votes(ds.votes, cfg.label_source), "ferplus", cfg.scheme)
+            hard = votes_labels(ds, cfg.label_source, cfg.scheme)
             targets = np.zeros((len(ds), k), np.float32)
             targets[hard != UNMAPPED, hard[hard != UNMAPPED]] = 1.0
     return targets

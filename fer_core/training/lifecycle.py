@@ -4,13 +4,9 @@ A crash never leaves a half run under its final name; a run cut off after a chec
 """
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import json
 import os
 import shlex
-import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -19,11 +15,12 @@ from fer_core.errors import RunError
 from fer_core.evaluation.classification import classification_metrics
 from fer_core.models.predict import predict_probs
 from fer_core.runs import layout
+from fer_core.runs.record import RunRecord, finalize_run
 from fer_core.runs.store import checkpoint_state
 from fer_core.settings import models_dir
 from fer_core.training.config import TrainConfig
 from fer_core.training.data import TrainingData, prepare
-from fer_core.training.environment import device_description, display_path, save_inference_model
+from fer_core.training.environment import device_description, display_path
 from fer_core.training.fit import FitResult, ResumeState, fit_model
 from fer_core.training.progress import PrintProgress, Progress
 
@@ -35,8 +32,10 @@ def _start_backend(cfg: TrainConfig, seed: int) -> None:
         keras.mixed_precision.set_global_policy("mixed_float16")
 
 
-def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | None = None) -> Path:
-    """Run training; returns the run folder. Cancelled runs are still saved (status 'cancelled' in run.json)."""
+def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | None = None,
+          sweep: dict | None = None) -> Path:
+    """Run training; returns the run folder. Cancelled runs are still saved (status 'cancelled' in run.json);
+    `sweep` ({"study", "trial", "values"}) marks a sweep's trial in its record."""
     progress = progress or PrintProgress()
     cfg = cfg.resolved()
     out_root = Path(out_root) if out_root else models_dir()
@@ -49,9 +48,9 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
     _distil(cfg, data, progress)
     for note in data.notes:
         progress.message(note)
-    _write_config(run_dir, cfg, data)
+    write_text(run_dir / layout.CONFIG, json.dumps(_config(cfg, data), indent=2))  # resume reads it
     fitted = fit_model(cfg, data.train, data.val, len(data.class_names), progress, run_dir)
-    return _finish_run(run_dir, cfg, data, fitted, progress, time.time() - t0)
+    return _finish_run(run_dir, cfg, data, fitted, progress, time.time() - t0, sweep=sweep)
 
 
 def resume(partial_dir: str | Path, progress: Progress | None = None) -> Path:
@@ -103,25 +102,16 @@ def _distil(cfg: TrainConfig, data: TrainingData, progress: Progress) -> None:
                       + ", ".join(Path(r).name for r in teachers))
 
 
-def _write_config(run_dir: Path, cfg: TrainConfig, data: TrainingData) -> None:
-    write_text(run_dir / layout.CONFIG, json.dumps({"train_config": cfg.to_dict(), "architecture": cfg.architecture,
-                                                   "class_names": list(data.class_names),
-                                                   "data_version": data.data_version}, indent=2))
-
-
-def _write_history(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="") as fh:
-        if rows:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+def _config(cfg: TrainConfig, data: TrainingData) -> dict:
+    return {"train_config": cfg.to_dict(), "architecture": cfg.architecture, "class_names": list(data.class_names),
+            "data_version": data.data_version}
 
 
 def _finish_run(run_dir: Path, cfg: TrainConfig, data: TrainingData, fitted: FitResult, progress: Progress,
-                seconds: float, resumed_after: int | None = None) -> Path:
-    """Evaluate on val/test, write model, metrics, history and run.json, and rename the folder to its final name."""
+                seconds: float, resumed_after: int | None = None, sweep: dict | None = None) -> Path:
+    """Evaluate on val/test, then finish the run folder (model, metrics, history, run.json; one rename)."""
     model = fitted.model
-    status = "cancelled" if progress.cancelled() else "completed"
+    status = progress.stopped_as() if progress.cancelled() else "completed"
     eval_start = time.time()
     metrics = {"classes": list(data.class_names)}
     for split_name, arrays in (("val", data.val), ("test", data.test)):
@@ -130,12 +120,7 @@ def _finish_run(run_dir: Path, cfg: TrainConfig, data: TrainingData, fitted: Fit
             metrics[split_name] = classification_metrics(arrays.labels, probs, data.class_names)
             metrics[split_name]["split"] = getattr(cfg, f"{split_name}_split")
     eval_seconds = time.time() - eval_start
-
-    save_inference_model(model, run_dir / layout.MODEL)
-    write_text(run_dir / layout.METRICS, json.dumps(metrics, indent=2))
-    _write_history(run_dir / layout.HISTORY, fitted.history)
-    run_id = run_dir.name.removesuffix(layout.PARTIAL)
-    final_dir = run_dir.parent / run_id
+    final_dir = run_dir.parent / run_dir.name.removesuffix(layout.PARTIAL)
     notes = list(data.notes)
     if resumed_after is not None:
         notes.append(f"Resumed from the checkpoint after epoch {resumed_after} (plateau/early-stopping counters restart).")
@@ -143,28 +128,16 @@ def _finish_run(run_dir: Path, cfg: TrainConfig, data: TrainingData, fitted: Fit
     if status == "completed" and len(fitted.history) < epochs_planned:
         notes.append(f"Early stopping after epoch {len(fitted.history)} of {epochs_planned}: validation accuracy had not "
                      f"improved for {cfg.early_stopping_patience} epochs; the best epoch's weights were kept.")
-    record = {
-        "run_id": run_id,
-        "status": status,
-        "dataset": data.dataset_name,
-        "data_version": data.data_version,
-        "train_images": int(len(data.train.labels)),
-        "pretrained": fitted.pretrained,
-        "parameters": int(model.count_params()),
-        "epochs_run": len(fitted.history),
-        "epochs_planned": epochs_planned,
-        "command": f"python -m fer_core train --config {shlex.quote(display_path(final_dir / layout.CONFIG))}",
-        "timings_s": {"total": round(seconds, 2), "fit": round(fitted.fit_seconds, 2),
-                      "per_epoch": round(fitted.fit_seconds / max(len(fitted.history), 1), 3),
-                      "evaluate": round(eval_seconds, 2)},
-        "environment": device_description(),
-        "notes": notes,
-        "argv": sys.argv,
-        "finished": dt.datetime.now().isoformat(timespec="seconds"),
-    }
-    write_text(run_dir / layout.RECORD, json.dumps(record, indent=2))
-    shutil.rmtree(run_dir / layout.CHECKPOINT_DIR, ignore_errors=True)
-    (run_dir / layout.OWNER).unlink(missing_ok=True)
-    os.replace(run_dir, final_dir)
+    record = RunRecord(
+        run_id=final_dir.name, status=status, dataset=data.dataset_name, data_version=data.data_version,
+        train_images=int(len(data.train.labels)), pretrained=fitted.pretrained, parameters=int(model.count_params()),
+        epochs_run=len(fitted.history), epochs_planned=epochs_planned,
+        command=f"python -m fer_core train --config {shlex.quote(display_path(final_dir / layout.CONFIG))}",
+        timings_s={"total": round(seconds, 2), "fit": round(fitted.fit_seconds, 2),
+                   "per_epoch": round(fitted.fit_seconds / max(len(fitted.history), 1), 3),
+                   "evaluate": round(eval_seconds, 2)},
+        environment=device_description(), notes=notes, sweep=sweep)
+    final_dir = finalize_run(run_dir, record, metrics=metrics, model=model, history=fitted.history,
+                             config=_config(cfg, data))
     progress.message(f"saved run {final_dir} ({status})")
     return final_dir

@@ -12,6 +12,10 @@ class Progress:
     def cancelled(self) -> bool:
         return False
 
+    def stopped_as(self) -> str:
+        """The run's status when `cancelled()` stopped it: a sweep's pruner says "pruned"."""
+        return "cancelled"
+
 
 class PrintProgress(Progress):
     """Terminal progress; SIGTERM/SIGINT stop training after the current batch and the run is still saved."""
@@ -55,6 +59,9 @@ class HistoryProgress(Progress):
 
     def cancelled(self):
         return self.inner.cancelled()
+
+    def stopped_as(self):
+        return self.inner.stopped_as()
 
     def epoch(self, epoch, logs):
         self.history.append({"epoch": len(self.history) + 1, **logs})
