@@ -20,19 +20,32 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 
 
+def setting(default=None, label: str = "", help: str = "", range: tuple | None = None, step=None, fmt=None,
+            zero_is_none: bool = False, choices=None, factory=None):
+    """A config field with what a form and validation need, in one place: the label and help a form shows, the
+    (low, high) range (None: open on that side) that validate() enforces and a form's bounds follow, the step and
+    number format of a number box, whether a form's 0 stands for None (off), and the allowed choices."""
+    meta = {"label": label, "help": help, "range": range, "step": step, "format": fmt, "zero_is_none": zero_is_none,
+            "choices": choices}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass
 class AugmentConfig:
     """Host-side augmentation (seed 000's settings by default); 0 / False switches an entry off."""
-    rotation: float = 30.0  # (degrees) max in-plane rotation either way
-    shift: float = 0.2  # (fraction of the side, 0-1) max translation
-    brightness: tuple[float, float] = (0.8, 1.2)  # (factors) range of the brightness multiplier
-    shear: float = 0.2  # (0-1) max shear
-    zoom: float = 0.2  # (0-1) max zoom in or out
-    hflip: bool = True  # mirror half the images
-    erasing: float = 0.0  # (probability, 0-1) random erasing per image
-    mixup: float = 0.0  # (Beta alpha, 0 = off) mixup of a batch
-    cutmix: float = 0.0  # (Beta alpha, 0 = off) CutMix of a batch
-    mix_prob: float = 0.5  # (probability, 0-1) a batch is mixed (one of mixup/cutmix at random when both are on)
+    rotation: float = setting(30.0, "Rotation °", "max in-plane rotation either way, in degrees", (0, 180))
+    shift: float = setting(0.2, "Shift", "max translation, as a fraction of the side", (0, 1))
+    brightness: tuple[float, float] = setting((0.8, 1.2), "Brightness", "range of the brightness multiplier")
+    shear: float = setting(0.2, "Shear", "max shear", (0, 1))
+    zoom: float = setting(0.2, "Zoom", "max zoom in or out", (0, 1))
+    hflip: bool = setting(True, "Horizontal flip", "mirror half the images")
+    erasing: float = setting(0.0, "Random erasing (probability)", "random erasing per image", (0, 1), 0.1)
+    mixup: float = setting(0.0, "Mixup α (0 = off)", "Beta alpha of mixup within a batch", (0, None), 0.1)
+    cutmix: float = setting(0.0, "CutMix α (0 = off)", "Beta alpha of CutMix within a batch", (0, None), 0.1)
+    mix_prob: float = setting(0.5, "Share of batches mixed", "one of mixup/CutMix at random when both are on",
+                              (0, 1), 0.1)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -44,68 +57,70 @@ class AugmentConfig:
 # brightness; FER2013's augmentation only slows learning there, and batch 32 gives twice the updates per epoch.
 DEMO_DEFAULTS = {"epochs": 12, "batch_size": 32, "augment_enabled": False, "checkpoint_every": 4}
 
-RANGES = {  # field -> (low, high) inclusive; None: unbounded on that side
-    "epochs": (1, None), "batch_size": (1, None), "learning_rate": (0, None), "momentum": (0, 1),
-    "weight_decay": (0, None), "reduce_lr_patience": (1, None), "reduce_lr_factor": (0, 1),
-    "early_stopping_patience": (1, None), "label_smoothing": (0, 1), "max_train_images": (1, None),
-    "val_holdout": (0, 0.5),
-    "input_size": (32, 512), "head_epochs": (0, None), "fine_tune_layers": (0, None), "fine_tune_lr_factor": (0, None),
-    "max_steps_per_epoch": (1, None), "distill_weight": (0, 1), "distill_temperature": (0, None),
-    "data_workers": (1, 64), "checkpoint_every": (1, None),
-    "augment.rotation": (0, 180), "augment.shift": (0, 1), "augment.shear": (0, 1), "augment.zoom": (0, 1),
-    "augment.erasing": (0, 1), "augment.mixup": (0, None), "augment.cutmix": (0, None), "augment.mix_prob": (0, 1),
-}
-CHOICES = {"optimizer": OPTIMIZERS, "lr_schedule": LR_SCHEDULES, "label_source": tuple(LABEL_SOURCES)}
-
-
 XLA_FROM_STEPS = 500
 XLA_MODES = {None: f"auto ({XLA_FROM_STEPS}+ steps)", True: "on", False: "off"}  # jit_compile values, for forms
 
 
 @dataclass
 class TrainConfig:
-    architecture: str = "cnn004"  # a name from the model registry
-    data: str = "demo"  # a dataset path, or 'demo'
-    scheme: str = "fer2013"  # label scheme the model predicts
-    label_source: str = "labels"  # dataset labels, or FERPlus votes: majority / plurality / probability (soft)
-    train_split: str = "Training"
-    val_split: str = "PublicTest"  # selection (early stopping, plateau) happens on this split only
-    test_split: str = "PrivateTest"
-    val_holdout: float = 0.1  # share of train_split held out (seeded) when val_split has no labelled rows
-    exclude_leaks_from_training: bool = False  # drop Training rows whose image is also in val/test
-    max_train_images: int | None = None  # small slices for quick runs and tests
-    epochs: int = 30
-    batch_size: int | None = None  # None: the architecture's default
-    optimizer: str = "adam"
-    learning_rate: float | None = None  # None: the architecture's default
-    momentum: float = 0.9  # SGD only (Nesterov)
-    weight_decay: float = 0.0  # decoupled weight decay (any optimizer)
-    lr_schedule: str = "plateau"
-    reduce_lr_patience: int = 5  # plateau: epochs without val_loss improvement before the rate drops
-    reduce_lr_factor: float = 0.5  # plateau: the factor it drops by
-    early_stopping_patience: int | None = 10  # epochs without val_accuracy improvement; None: off
-    class_weights: bool = False  # 'balanced' per-class loss weights
-    label_smoothing: float = 0.0
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    augment_enabled: bool = True
-    seed: int = 0
-    mixed_precision: bool = False
-    input_size: int | None = None  # None: the architecture's default
-    weights_path: str | None = None  # local ImageNet weights for backbones; None: train from scratch
-    head_epochs: int = 0  # backbones: epochs with the backbone frozen before fine-tuning
-    fine_tune_layers: int | None = None  # backbones: unfreeze only the last N backbone layers
-    fine_tune_lr_factor: float = 0.1
-    max_steps_per_epoch: int | None = None  # cap for tiny runs
-    model_options: dict = field(default_factory=dict)  # architecture shape, e.g. cnn004 {"stages": 3, "dense_layers": 1}
-    teacher_runs: list = field(default_factory=list)  # run folders (or run names under models/) to distil from
-    distill_weight: float = 0.0  # share of the teachers' probabilities in the training targets (0 = off)
-    distill_temperature: float = 1.0  # >1 softens the teachers' probabilities
+    architecture: str = setting("cnn004", "Architecture", "a name from the model registry")
+    data: str = setting("demo", "Dataset", "a dataset path, or 'demo'")
+    scheme: str = setting("fer2013", "Label scheme", "the label scheme the model predicts")
+    label_source: str = setting("labels", "Labels from", "the dataset's labels, or FERPlus votes: majority / "
+                                "plurality / probability (soft) / Dawid–Skene", choices=tuple(LABEL_SOURCES))
+    train_split: str = setting("Training", "Training split")
+    val_split: str = setting("PublicTest", "Validation split", "selection (early stopping, plateau) happens on "
+                             "this split only")
+    test_split: str = setting("PrivateTest", "Test split")
+    val_holdout: float = setting(0.1, "Validation hold-out", "share of the training split held out (seeded) when "
+                                 "the validation split has no labelled rows", (0, 0.5))
+    exclude_leaks_from_training: bool = setting(False, "Drop leaked train images", "Drop Training images that also "
+                                                "occur in the validation or test split")
+    max_train_images: int | None = setting(None, "Max training images (0 = all)", "a random subset, for quick runs "
+                                           "and tests", (1, None), zero_is_none=True)
+    epochs: int = setting(30, "Epochs", "passes over the training images", (1, None))
+    batch_size: int | None = setting(None, "Batch size", "None: the architecture's default", (1, None))
+    optimizer: str = setting("adam", "Optimizer", choices=OPTIMIZERS)
+    learning_rate: float | None = setting(None, "Learning rate", "None: the architecture's default", (0, None),
+                                          fmt="%.6f")
+    momentum: float = setting(0.9, "Momentum", "SGD only (Nesterov)", (0, 1))
+    weight_decay: float = setting(0.0, "Weight decay", "decoupled weight decay (any optimizer)", (0, None), 1e-4,
+                                  "%.5f")
+    lr_schedule: str = setting("plateau", "LR schedule", choices=LR_SCHEDULES)
+    reduce_lr_patience: int = setting(5, "Plateau patience", "plateau: epochs without val_loss improvement before "
+                                      "the rate drops", (1, None))
+    reduce_lr_factor: float = setting(0.5, "Plateau factor", "plateau: the factor the rate drops by", (0, 1))
+    early_stopping_patience: int | None = setting(10, "Early-stopping patience (0 = off)", "epochs without "
+                                                  "val_accuracy improvement", (1, None), zero_is_none=True)
+    class_weights: bool = setting(False, "Class weights", "'balanced' per-class loss weights")
+    label_smoothing: float = setting(0.0, "Label smoothing", range=(0, 1), step=0.05)
+    augment: AugmentConfig = setting(label="Augmentation", factory=AugmentConfig)
+    augment_enabled: bool = setting(True, "Augment", "host-side augmentation on or off")
+    seed: int = setting(0, "Seed", "weights, shuffling and augmentation follow it", (0, 2**31 - 1))
+    mixed_precision: bool = setting(False, "Mixed precision (GPU)", "float16 compute where a GPU supports it")
+    input_size: int | None = setting(None, "Input size", "None: the architecture's default", (32, 512))
+    weights_path: str | None = setting(None, "Local ImageNet weights (.h5, notop)", "backbones: None trains from "
+                                       "scratch (nothing can be downloaded here)")
+    head_epochs: int = setting(0, "Head-only epochs before fine-tuning", "backbones: epochs with the backbone frozen",
+                               (0, None))
+    fine_tune_layers: int | None = setting(None, "Fine-tune last N backbone layers (0 = all)", "backbones: unfreeze "
+                                           "only the last N backbone layers", (0, None), zero_is_none=True)
+    fine_tune_lr_factor: float = setting(0.1, "Fine-tune rate factor", range=(0, None))
+    max_steps_per_epoch: int | None = setting(None, "Max steps per epoch", "a cap for tiny runs", (1, None))
+    model_options: dict = setting(label="Model options", help='architecture shape, e.g. cnn004 {"stages": 3}',
+                                  factory=dict)
+    teacher_runs: list = setting(label="Teacher runs", help="run folders (or run names under models/) to distil "
+                                 "from", factory=list)
+    distill_weight: float = setting(0.0, "Teacher share of targets", "share of the teachers' probabilities in the "
+                                    "training targets (0 = off)", (0, 1), 0.1)
+    distill_temperature: float = setting(1.0, "Temperature", ">1 softens the teachers' probabilities", (0, None), 0.5)
     # XLA-compile the training step: about 2x the images/s on a 2-core CPU (bench/train_throughput.py), after a
     # compile of ~20 s that a tiny run does not earn back. None: on for runs of XLA_FROM_STEPS training steps or more.
-    jit_compile: bool | None = None
-    data_workers: int = 1  # threads preparing augmented batches (GPU hosts: more, so the GPU never waits)
-    checkpoint_every: int = 1  # epochs between resumable checkpoints (model + optimizer)
-    run_name: str | None = None
+    jit_compile: bool | None = setting(None, "XLA compile", "XLA about doubles training speed on CPU after a ~20 s "
+                                       "compile", choices=tuple(XLA_MODES))
+    data_workers: int = setting(1, "Data workers", "threads preparing augmented batches (GPU hosts: more)", (1, 64))
+    checkpoint_every: int = setting(1, "Checkpoint every", "epochs between resumable checkpoints", (1, None))
+    run_name: str | None = setting(None, "Run name (optional)")
 
     def __post_init__(self):
         if isinstance(self.augment, dict):
@@ -217,6 +232,19 @@ class TrainConfig:
             return cls.from_dict(data.get("train_config", data))
         except ConfigError as exc:
             raise ConfigError(exc.problem, path=str(path), fix=exc.fix) from exc
+
+
+def field_meta(name: str) -> dict:
+    """The form/validation metadata of a field: "epochs", or "augment.<name>"."""
+    cls, key = (AugmentConfig, name.removeprefix("augment.")) if name.startswith("augment.") else (TrainConfig, name)
+    return next(f.metadata for f in fields(cls) if f.name == key)
+
+
+# Ranges and choices as validate() checks them, read off the fields' metadata (the forms read the same)
+RANGES = {**{f.name: f.metadata["range"] for f in fields(TrainConfig) if f.metadata.get("range")},
+          **{f"augment.{f.name}": f.metadata["range"] for f in fields(AugmentConfig) if f.metadata.get("range")}}
+CHOICES = {f.name: f.metadata["choices"] for f in fields(TrainConfig)
+           if f.metadata.get("choices") and f.name != "jit_compile"}
 
 
 def _augment_from_dict(data: dict) -> AugmentConfig:

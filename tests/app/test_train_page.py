@@ -136,3 +136,25 @@ def test_a_cut_off_run_is_offered_for_resume_and_finishes(monkeypatch, tmp_path)
     assert job["status"] == "completed", store.log_tail(job["id"])
     record = json.loads((tmp_path / partial.name.removesuffix(".partial") / "run.json").read_text())
     assert record["epochs_run"] == 3 and any("Resumed" in n for n in record["notes"])
+
+
+def test_the_page_opens_on_the_best_recipe_that_fits_and_queues_its_adjustment(monkeypatch, tmp_path):
+    """The demo gets the demo recipe with its time here; a recipe's logit adjustment travels with the job."""
+    from fer_core.training.recipes import get_recipe
+    monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
+    at = AppTest.from_file(TRAIN, default_timeout=120)
+    at.run()
+    at.selectbox(key="train_dataset").select("Demo faces (synthetic, built in)").run()
+    assert not at.exception
+    recipe = next(s for s in at.selectbox if s.label == "Recipe")
+    assert recipe.value == "demo" and recipe.options[-1].startswith("Custom")
+    assert any("of training here" in c.value for c in at.caption), [c.value for c in at.caption]
+    epochs = next(n for n in at.number_input if n.label == "Epochs")
+    assert epochs.value == get_recipe("demo").train_config("demo").epochs
+    recipe.select("custom").run()
+    assert any("TrainConfig's default" in c.value for c in at.caption)
+    from fer_core.jobs.store import JobStore
+    store = JobStore()
+    job = store.submit(get_recipe("fernet-cosine").train_config("demo", epochs=1), start=False,
+                       adjust=get_recipe("fernet-cosine").adjust)
+    assert store.read(job)["adjust"] == {"criterion": "macro_f1"}

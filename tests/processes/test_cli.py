@@ -83,3 +83,19 @@ def test_relabel_suggest_and_learn_from_the_command_line(two_runs, tmp_path, mon
     facts = json.loads(learned.stdout)
     assert facts["rounds"] == 1 and facts["round_file"].endswith("round-001.npz")
     assert facts["overrules"][0]["labels"] == 40
+
+
+def test_train_by_recipe_and_the_recipes_that_fit(tmp_path):
+    """`recipes --data` ranks what fits with the time here; `train --recipe` trains it with overrides on top."""
+    import json
+    listed = run_cli("recipes", "--data", "demo", "--json")
+    assert listed.returncode == 0, listed.stderr
+    recipes = json.loads(listed.stdout)
+    assert next(iter(recipes)) == "demo" and recipes["demo"]["fits"] and "here" in recipes["demo"]["time"]
+    assert recipes["default"]["why_not"] == "made for real datasets"
+    out = run_cli("train", "--recipe", "demo", "--epochs", "1", "--max-steps", "2", "--out", str(tmp_path), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout[out.stdout.index("{"):])
+    assert result["recipe"] == "demo" and result["status"] == "completed" and result["epochs_run"] == 1
+    bad = run_cli("train", "--recipe", "demo-1min")
+    assert bad.returncode == 2 and "no recipe named 'demo-1min'" in bad.stderr and "did you mean 'demo'" in bad.stderr

@@ -91,3 +91,16 @@ def test_killed_worker_is_reported_failed_and_the_queue_moves_on(store):
     from fer_core.runs.store import checkpoint_state, clean_empty_partials
     clean_empty_partials(store.models_root)  # the killed run stays only if it has a checkpoint to resume from
     assert all(checkpoint_state(p).get("epochs_done") for p in store.models_root.glob("*.partial"))
+
+
+def test_a_recipe_job_trains_then_applies_the_recipes_logit_adjustment(store):
+    """A job queued from a recipe with an adjustment ends on the adjusted run (logit adjustment in run.json)."""
+    from fer_core.training.recipes import get_recipe
+    recipe = get_recipe("fernet-cosine")
+    cfg = recipe.train_config("demo", epochs=1, batch_size=16, max_train_images=64, max_steps_per_epoch=2,
+                              jit_compile=False)
+    job = store.wait(store.submit(cfg, adjust=recipe.adjust), timeout=300)
+    assert job["status"] == "completed", store.log_tail(job["id"])
+    record = json.loads((store.models_root / job["run_id"] / "run.json").read_text())
+    assert record["adjusted_from"] and record["logit_adjustment"]["criterion"] == "macro_f1"
+    assert (store.models_root / record["adjusted_from"]).is_dir()  # the trained run stays beside it
