@@ -179,6 +179,29 @@ def _evaluate(args) -> dict | str:
     return {"summary": ev.summary_row(), "unmapped_classes_left_out": ev.unmapped, **ev.to_json()}
 
 
+# Every option naming a file or folder a command reads (outputs such as --out are written, so /dev/null stays fine).
+PATH_ARGS = ("path", "paths", "data", "config", "spec", "recipes", "runs", "run", "model", "folders", "source",
+             "resume", "file")
+
+
+def check_paths(args) -> None:
+    """Refuse a FIFO, device or over-limit file named on the command line before any command opens it (a FIFO
+    blocks, /dev/zero never ends). Names (demo, a run id) and missing files are left to each command's message."""
+    from pathlib import Path
+
+    from fer_core.user_paths import regular_path
+    for key in PATH_ARGS:
+        if key in getattr(args, "checks_own_paths", ()):  # predict: one bad file must not stop the rest
+            continue
+        value = getattr(args, key, None)
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and text:
+                try:
+                    regular_path(Path(text).expanduser(), name=text)
+                except FileNotFoundError:
+                    pass
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fer_core", description="FER Studio command line")
     sub = parser.add_subparsers(dest="group", required=True)
@@ -308,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_paths(args)
         facts = args.func(args)
     except FerStudioError as exc:  # every kind (data, config, run, store, cancelled): one line, exit 2
         print(f"error: {exc.message}", file=sys.stderr)

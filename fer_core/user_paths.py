@@ -3,7 +3,7 @@
 The roots are FER_DATA_ROOTS (folders separated by os.pathsep) when set; otherwise the data folder
 (FER_DATA_DIR, and FER_DATA's folder), the models folder and the Relabel projects folder (exports included).
 Roots are checked before anything else, so a refused path never reveals whether it exists, and no message
-ever quotes a file's contents.
+ever quotes a file's contents. `regular_path` is the same file check without roots, for the CLI and load_dataset.
 """
 from __future__ import annotations
 
@@ -54,23 +54,47 @@ def _inside_roots(text: str) -> Path:
     return resolved
 
 
+def _size(n: float) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} bytes"
+
+
+def regular_path(path: str | os.PathLike, name: str | None = None) -> Path:
+    """`path` if it is a folder or a regular file up to read_cap(); no roots (the CLI's operator may read anywhere).
+
+    Judged from os.stat alone: opening a FIFO blocks and /dev/zero never ends. A missing path raises
+    FileNotFoundError so each caller keeps its own message; `name` is what messages call the path.
+    """
+    path = Path(path)
+    name = name or str(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise DataError(f"cannot open ({exc.strerror})", path=name) from None
+    except ValueError:  # an embedded NUL
+        raise DataError("the path contains a NUL character", path=repr(name)) from None
+    if stat.S_ISDIR(st.st_mode):
+        return path
+    if not stat.S_ISREG(st.st_mode):
+        raise DataError("not a regular file or folder", path=name,
+                        fix="name a file or folder; pipes, devices and sockets are never read")
+    if st.st_size > read_cap():
+        raise DataError(f"the file is {_size(st.st_size)}; the limit is {_size(read_cap())}", path=name,
+                        fix="use a smaller file, or raise FER_MAX_READ_BYTES where the app or command starts")
+    return path
+
+
 def readable_path(text: str) -> Path:
     """An existing regular file (up to the size cap) or folder inside the roots."""
     path = _inside_roots(text)
     try:
-        st = path.stat()
+        return regular_path(path, name=text)
     except FileNotFoundError:
         raise DataError("file not found", path=text, fix="check the spelling; paths are on the server") from None
-    except OSError as exc:
-        raise DataError(f"cannot open ({exc.strerror})", path=text) from None
-    if stat.S_ISDIR(st.st_mode):
-        return path
-    if not stat.S_ISREG(st.st_mode):
-        raise DataError("not a regular file or folder", path=text, fix="choose a CSV, .csv.gz, pack or image folder")
-    if st.st_size > read_cap():
-        raise DataError(f"the file is {st.st_size / 1024**3:.1f} GB; the limit is {read_cap() / 1024**3:.1f} GB",
-                        path=text, fix="use a smaller file, or raise FER_MAX_READ_BYTES when starting the app")
-    return path
 
 
 def writable_folder(text: str) -> Path:

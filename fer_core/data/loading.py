@@ -18,6 +18,7 @@ from fer_core.data.pack import is_pack, read_pack
 from fer_core.data.schemes import get_scheme
 from fer_core.data.sidecar import read_sidecar
 from fer_core.errors import DataError
+from fer_core.user_paths import regular_path
 
 DEMO = "demo"
 FERPLUS_NAME = "fer2013new.csv"
@@ -33,7 +34,7 @@ def load_dataset(path: str | os.PathLike, ferplus: str | os.PathLike | None = No
     """
     if str(path) == DEMO:
         return load_demo()
-    p = Path(path).expanduser()
+    p = _checked(Path(path).expanduser())
     if p.is_dir():
         return _load_dir(p)
     name = p.name.lower()
@@ -45,6 +46,14 @@ def load_dataset(path: str | os.PathLike, ferplus: str | os.PathLike | None = No
     if "ckplus" in name or "ck+" in name:
         return load_ckplus(p)
     return load_fer2013(p, ferplus=ferplus)
+
+
+def _checked(p: Path) -> Path:
+    """A FIFO, device or over-limit file refused before it is opened; a missing one left to the loaders' messages."""
+    try:
+        return regular_path(p)
+    except FileNotFoundError:
+        return p
 
 
 def load_demo() -> Dataset:
@@ -60,9 +69,9 @@ def load_demo() -> Dataset:
 def _load_dir(p: Path) -> Dataset:
     for candidate in ("fer2013.csv", "fer2013.csv.gz"):
         if (p / candidate).exists():
-            return load_fer2013(p / candidate)
+            return load_fer2013(_checked(p / candidate))
     if (p / "ckplus.csv.gz").exists():
-        return load_ckplus(p / "ckplus.csv.gz")
+        return load_ckplus(_checked(p / "ckplus.csv.gz"))
     images, labels, splits, ids = load_folder(p)
     return Dataset(name=f"FER2013 folders ({p.name})", source=str(p), scheme="fer2013", images=images,
                    labels=labels, splits=splits, ids=ids, version=content_hash(images, labels, splits))
@@ -88,7 +97,7 @@ def load_fer2013(path: str | os.PathLike, ferplus: str | os.PathLike | None | bo
         notes.append(f"Relabelled export of {meta.get('source')} (policy: {meta.get('policy')}), scheme {scheme}.")
     votes_path = None if ferplus is False else (Path(ferplus) if ferplus else _find_ferplus(path))
     if votes_path is not None:
-        v, v_usage = load_votes(votes_path)
+        v, v_usage = load_votes(_checked(votes_path))
         if len(v) != len(parsed.labels):
             notes.append(f"FERPlus votes in {votes_path} not attached: {len(v)} rows vs {len(parsed.labels)} images.")
         elif not np.array_equal(v_usage, parsed.usage):
@@ -119,7 +128,7 @@ def load_ckplus(path: str | os.PathLike, files: str | os.PathLike | None = None)
     if not files.exists():
         raise DataError("CK+ subject file not found", path=str(files),
                         fix="CK+ needs ckplus_files.csv beside the CSV so splits can be made by subject")
-    with open(files, newline="") as fh:
+    with open(_checked(files), newline="") as fh:
         rows = list(csv.DictReader(fh))
     if len(rows) != len(parsed.labels) or (rows and "subject" not in rows[0]):
         raise DataError(f"subject file has {len(rows)} rows (or no 'subject' column) for {len(parsed.labels)} images",

@@ -13,15 +13,18 @@ def _fer_from(args):
 
 
 def _predict(args):
-    from fer_core.inference.predict_files import predict_paths
-    fer = _fer_from(args)
-    out = open(args.out, "w", newline="") if args.out else None  # noqa: SIM115 - closed below
-    try:
-        summary = predict_paths(fer, args.paths, out, args.format, args.annotate, args.every_nth, args.max_seconds,
-                                progress=False if args.no_progress else None)
-    finally:
-        if out:
-            out.close()
+    from fer_core.inference.predict_files import Summary, collect, predict_files
+    summary = Summary()
+    files = collect(args.paths, summary)  # stat only: refused paths are reported before the model loads
+    if files:
+        fer = _fer_from(args)
+        out = open(args.out, "w", newline="") if args.out else None  # noqa: SIM115 - closed below
+        try:
+            predict_files(fer, files, summary, out, args.format, args.annotate, args.every_nth, args.max_seconds,
+                          progress=False if args.no_progress else None)
+        finally:
+            if out:
+                out.close()
     facts = summary.to_dict()
     print("summary: " + ", ".join(f"{k} {v}" for k, v in facts.items() if v not in (None, 0) or k == "faces"),
           file=sys.stderr)
@@ -73,7 +76,7 @@ def add_inference_commands(sub) -> None:
     pred.add_argument("--every-nth", type=int, default=1, help="videos: process every n-th frame (default 1)")
     pred.add_argument("--max-seconds", type=float, help="videos: analyse at most this many seconds of each")
     pred.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    pred.set_defaults(func=_predict, json=False)
+    pred.set_defaults(func=_predict, json=False, checks_own_paths=("paths",))  # one bad file never stops the rest
     export = sub.add_parser("export", help="a run's model as ONNX, TFLite or SavedModel (class names in metadata)")
     export.add_argument("run", help="run folder or name")
     export.add_argument("--format", required=True, choices=["onnx", "tflite", "savedmodel"])

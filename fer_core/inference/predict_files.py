@@ -20,6 +20,7 @@ import numpy as np
 from fer_core.errors import DataError, FerStudioError
 from fer_core.inference.images import decode_image, is_image_file, read_bounded
 from fer_core.inference.video import VIDEO_EXTENSIONS
+from fer_core.user_paths import regular_path
 
 FORMATS = ("csv", "jsonl")
 BATCH = 256  # images decoded ahead and classified together
@@ -43,20 +44,43 @@ class Summary:
                 "images_per_s": round(self.images / self.seconds, 1) if self.seconds else None}
 
 
-def collect(paths: list[str], summary: Summary) -> list[tuple[Path, Path]]:
-    """(file, the root it was named under) for every file: folders recursively in sorted order."""
+def _fail(summary: Summary, errors, file, message: str) -> None:
+    summary.errors.append((str(file), message))
+    errors.write(f"error: {message}\n")
+    errors.flush()
+
+
+def _wanted(f: Path) -> bool:
+    return is_image_file(f) or f.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def collect(paths: list[str], summary: Summary, errors=None) -> list[tuple[Path, Path]]:
+    """(file, the root it was named under) for every file: folders recursively in sorted order. Each file is judged
+    by its stat alone, so a FIFO, device or over-limit file is one error line and never opened (a FIFO blocks)."""
+    errors = errors or sys.stderr
     out = []
+
+    def add(file: Path, root: Path, in_folder: bool) -> None:
+        try:
+            out.append((regular_path(file), root))
+        except FileNotFoundError:
+            if not in_folder:  # a broken link inside a folder is passed over, as ever
+                _fail(summary, errors, file, DataError("file not found", path=str(file), fix="check the path").message)
+        except DataError as exc:
+            _fail(summary, errors, file, exc.message)
+
     for text in paths:
         p = Path(text).expanduser()
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not f.name.startswith("."):
-                    if is_image_file(f) or f.suffix.lower() in VIDEO_EXTENSIONS:
-                        out.append((f, p))
-                    else:
-                        summary.skipped += 1
+                if f.name.startswith(".") or f.is_dir():
+                    continue
+                if _wanted(f):
+                    add(f, p, True)
+                elif f.is_file():
+                    summary.skipped += 1
         else:
-            out.append((p, p.parent))
+            add(p, p.parent, False)
     return out
 
 
@@ -108,20 +132,31 @@ def predict_paths(fer, paths: list[str], stream=None, fmt: str = "csv", annotate
                   every_nth: int = 1, max_seconds: float | None = None, progress: bool | None = None,
                   errors=None) -> Summary:
     """Rows for every face in `paths` to `stream`; bad files go to `errors` (stderr) one line each."""
-    stream = stream or sys.stdout
-    errors = errors or sys.stderr
+    _check_format(fmt)
+    summary = Summary()
+    files = collect(paths, summary, errors)
+    return predict_files(fer, files, summary, stream, fmt, annotate, every_nth, max_seconds, progress, errors)
+
+
+def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise DataError(f"unknown output format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
+
+
+def predict_files(fer, files: list[tuple[Path, Path]], summary: Summary, stream=None, fmt: str = "csv",
+                  annotate: str | None = None, every_nth: int = 1, max_seconds: float | None = None,
+                  progress: bool | None = None, errors=None) -> Summary:
+    """predict_paths after `collect`: the CLI collects first, so refused paths never wait for a model to load."""
+    stream = stream or sys.stdout
+    errors = errors or sys.stderr
+    _check_format(fmt)
     from tqdm import tqdm
-    summary, t0 = Summary(), time.perf_counter()
-    files = collect(paths, summary)
+    t0 = time.perf_counter()
     writer = RowWriter(stream, fmt, fer.class_names)
     annotate_dir = Path(annotate).expanduser() if annotate else None
 
     def fail(file, message):
-        summary.errors.append((str(file), message))
-        errors.write(f"error: {message}\n")
-        errors.flush()
+        _fail(summary, errors, file, message)
 
     images = [(f, r) for f, r in files if f.suffix.lower() not in VIDEO_EXTENSIONS]
     videos = [(f, r) for f, r in files if f.suffix.lower() in VIDEO_EXTENSIONS]

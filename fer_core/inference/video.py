@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where the table is built: `predict` refuses bad paths before pandas loads (~1 s)
+    import pandas as pd
 
 from fer_core.errors import DataError
 from fer_core.live.tracking import Tracker
@@ -95,4 +98,5 @@ def analyze_video(fer, path: str, every_nth: int = 1, max_seconds: float | None 
         cap.release()
     if index == 0:
         raise DataError("the video has no readable frames", path=name, fix="use an MP4, AVI, MOV, MKV or WebM file")
+    import pandas as pd
     return VideoResult(pd.DataFrame(rows, columns=[*ROW_COLUMNS, *names]), index / fps, total_s, bool(cut), index, fps)

@@ -60,16 +60,40 @@ def check_trainable(cfg, ds) -> None:
                         fix=f"choose the label scheme '{ds.scheme}', or a dataset with {cfg.train_split} rows")
 
 
+def _approximate_mode(counts: np.ndarray, n_draws: int, rng) -> np.ndarray:
+    """Draws per class in proportion to `counts`, largest remainders rounded up (ties broken by `rng`)."""
+    continuous = counts / counts.sum() * n_draws
+    floored = np.floor(continuous)
+    need, remainder = int(n_draws - floored.sum()), continuous - floored
+    for value in np.sort(np.unique(remainder))[::-1]:
+        if need <= 0:
+            break
+        picked = rng.choice(np.flatnonzero(remainder == value), size=min(int((remainder == value).sum()), need),
+                            replace=False)
+        floored[picked] += 1
+        need -= len(picked)
+    return floored.astype(int)
+
+
 def _hold_out(labels: np.ndarray, rows: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Split `rows` into (train, val): a seeded share for validation, stratified by class where every class has two
-    rows or more (scikit-learn's rule), otherwise plain random."""
-    from sklearn.model_selection import train_test_split
+    rows or more and the share has a row for each, otherwise plain random.
 
+    NumPy only (GPU hosts have no scikit-learn), yet scikit-learn's train_test_split draw for draw: the same seed
+    holds out the same rows as before, so a run resumed or adjusted across the change keeps its validation rows.
+    """
     n_val = max(1, int(round(fraction * len(rows))))
-    counts = np.bincount(labels[rows])
-    stratify = labels[rows] if counts[counts > 0].min() >= 2 and n_val >= (counts > 0).sum() else None
-    train, val = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
-    return np.sort(train), np.sort(val)
+    y = labels[rows]
+    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    rng = np.random.RandomState(seed)  # the legacy generator: its stream is frozen, as scikit-learn's draws used it
+    if counts.min() >= 2 and n_val >= len(classes):
+        by_class = np.split(np.argsort(inverse, kind="stable"), np.cumsum(counts)[:-1])
+        n_train = _approximate_mode(counts, len(rows) - n_val, rng)
+        n_held = _approximate_mode(counts - n_train, n_val, rng)  # all the rest, but float rounding may draw ties
+        val = np.concatenate([idx[rng.permutation(len(idx))][n:n + k] for idx, n, k in zip(by_class, n_train, n_held)])
+    else:
+        val = rng.permutation(len(rows))[:n_val]
+    return np.sort(np.delete(rows, val)), np.sort(rows[val])
 
 
 def prepare(cfg) -> TrainingData:

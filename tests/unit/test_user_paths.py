@@ -58,3 +58,25 @@ def test_default_roots_are_the_data_models_and_projects_folders(monkeypatch, tmp
     monkeypatch.setenv("FER_DATA_DIR", str(tmp_path))
     roots = user_roots()
     assert tmp_path.resolve() in roots and len(roots) == 3
+
+
+def test_regular_path_checks_files_anywhere_and_load_dataset_uses_it(tmp_path, monkeypatch):
+    """The CLI's check and load_dataset's: no roots (the local operator may read anywhere), the same refusals."""
+    from fer_core.data.loading import load_dataset
+    from fer_core.user_paths import regular_path
+    monkeypatch.setenv("FER_DATA_ROOTS", str(tmp_path / "elsewhere"))
+    os.mkfifo(tmp_path / "pipe.csv")
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "folder" / "fer2013.csv")  # found by name inside a dataset folder
+    (tmp_path / "big.csv").write_bytes(b"x" * 2048)
+    assert regular_path(tmp_path / "big.csv") == tmp_path / "big.csv" and regular_path(tmp_path) == tmp_path
+    with pytest.raises(FileNotFoundError):
+        regular_path(tmp_path / "missing.csv")  # each caller words its own message
+    for bad in (tmp_path / "pipe.csv", "/dev/zero", tmp_path / "folder"):
+        with pytest.raises(DataError, match="not a regular file or folder"):
+            load_dataset(bad)
+    monkeypatch.setenv("FER_MAX_READ_BYTES", "1024")
+    with pytest.raises(DataError, match=r"the file is 2\.0 KB; the limit is 1\.0 KB"):
+        load_dataset(tmp_path / "big.csv")
+    with pytest.raises(DataError, match="file not found"):
+        load_dataset(tmp_path / "missing.csv")
