@@ -5,7 +5,8 @@ from fer_core.app.charts import confusion_figure, curves_figure, p_phrase, per_c
 from fer_core.errors import FerStudioError
 from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1,
                                          recorded_table, summary_table)
-from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS, evaluate
+from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS
+from fer_core.evaluation.memo import MEMO
 from fer_core.app.imaging import upscale
 from fer_core.models.predict import TTA_MODES
 from fer_core.runs.store import default_run, default_selection, list_runs
@@ -61,28 +62,18 @@ exclude_leaks = st.sidebar.checkbox("Exclude test images that also occur in Trai
 normalise = st.sidebar.checkbox("Row-normalised confusion matrices", value=True)
 
 
-@st.cache_resource
-def evaluations() -> dict:
-    """Finished evaluations shared by every session, newest last (kept to 32; `evaluate` also caches on disk)."""
-    return {}
-
-
-def cached_eval(members: tuple, data, split, tta, exclude_leaks, ground_truth, stamp):
-    key = (members, data, split, tta, exclude_leaks, ground_truth, stamp)
-    done = evaluations()
-    if key not in done:
-        name = members[0] if len(members) == 1 else f"ensemble of {len(members)}"
-        bar = st.progress(0.0, text=f"Evaluating {name}…")
-        # the bar is also the way out: changing an option (or closing the tab) stops the script at its next update
-        ev = evaluate([str(by_id[m].path) for m in members], data=data, split=split, tta=tta,
-                      exclude_leaks=exclude_leaks, ground_truth=ground_truth,
-                      progress=lambda f: bar.progress(min(f, 1.0), text=f"Evaluating {name}… {f:.0%} (change any "
-                                                      "option to stop)"))
-        bar.empty()
-        done[key] = ev
-        for old in list(done)[:-32]:  # other sessions share the dict: no iteration while it may change
-            done.pop(old, None)
-    return done[key]
+def shown_evaluation(members: tuple, **options):
+    """One evaluation from the server's memo, or computed now under a progress bar."""
+    runs = [by_id[m] for m in members]
+    if MEMO.get(runs, **options) is not None:
+        return MEMO.get(runs, **options)
+    name = members[0] if len(members) == 1 else f"ensemble of {len(members)}"
+    bar = st.progress(0.0, text=f"Evaluating {name}…")
+    # the bar is also the way out: changing an option (or closing the tab) stops the script at its next update
+    ev = MEMO.evaluate(runs, progress=lambda f: bar.progress(min(f, 1.0), text=f"Evaluating {name}… {f:.0%} (change "
+                                                             "any option to stop)"), **options)
+    bar.empty()
+    return ev
 
 
 data = None if data_choice.startswith("Each run") else sources[[s.label for s in sources].index(data_choice)].path
@@ -103,9 +94,9 @@ if not groups:
     st.stop()
 evals = []
 for members in groups:
-    stamp = tuple(by_id[m].model_mtime for m in members)
     try:
-        evals.append(cached_eval(members, data, split, tta, exclude_leaks, ground_truth, stamp))
+        evals.append(shown_evaluation(members, data=data, split=split, tta=tta, exclude_leaks=exclude_leaks,
+                                      ground_truth=ground_truth))
     except FerStudioError as exc:
         show_error(exc)
 if not evals:
