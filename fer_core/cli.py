@@ -77,17 +77,47 @@ def _train(args) -> dict:
     if args.resume:
         run_dir = resume(args.resume)
         return {"run_dir": str(run_dir), **json.loads((run_dir / RECORD).read_text())}
-    cfg = TrainConfig.load(args.config) if args.config else TrainConfig.for_data(args.data or "demo")
     overrides = {k: v for k, v in (("architecture", args.arch), ("data", args.data), ("epochs", args.epochs),
                                     ("epochs", args.epochs_override), ("max_train_images", args.max_train_images),
                                     ("max_steps_per_epoch", args.max_steps)) if v is not None}
     overrides.update(_parse_settings(args.set or []))
+    if args.recipe:
+        return _train_recipe(args, overrides)
+    cfg = TrainConfig.load(args.config) if args.config else TrainConfig.for_data(args.data or "demo")
     cfg = cfg.with_overrides(overrides).validate()  # before any data loads
     if args.oof_folds:
         from fer_core.relabel.oof import out_of_fold
         return {"oof_file": str(out_of_fold(cfg, args.oof_folds, out_root=args.out))}
     run_dir = train(cfg, out_root=args.out)
     return {"run_dir": str(run_dir), **json.loads((run_dir / RECORD).read_text())}
+
+
+def _train_recipe(args, overrides: dict) -> dict:
+    from fer_core.runs.run import Run
+    from fer_core.training.recipes import get_recipe, train_recipe
+    if args.config or args.oof_folds:
+        raise ConfigError("--recipe names the whole configuration", fix="drop --config / --oof-folds, or --recipe")
+    recipe = get_recipe(args.recipe)
+    data = overrides.pop("data", None) or ("demo" if recipe.fits.get("data") == "demo" else None)
+    if not data:
+        raise ConfigError(f"recipe '{recipe.name}' needs a dataset", fix="add --data PATH (e.g. fer2013.csv.gz)")
+    run_dir = train_recipe(recipe, data, overrides, out_root=args.out)
+    return {"recipe": recipe.name, "run_dir": str(run_dir), **Run.load(run_dir).record.to_dict()}
+
+
+def _recipes(args) -> dict:
+    from fer_core.training.recipes import DataFacts, all_recipes, describe_time, estimate_seconds, ranked
+    if not args.data:
+        return {name: r.title for name, r in all_recipes().items()}
+    from fer_core.data.loading import load_dataset
+    facts = DataFacts.of(load_dataset(args.data), args.data)
+    out = {}
+    for recipe, reason in ranked(facts):
+        measured = recipe.measured()
+        out[recipe.name] = {"title": recipe.title, "fits": reason is None, "why_not": reason,
+                            "time": describe_time(*estimate_seconds(recipe, facts)),
+                            "validation_accuracy": measured and measured["val_accuracy"]}
+    return out
 
 
 def _train_batch(args) -> dict:
@@ -225,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     pack.set_defaults(func=_data_pack)
     train = sub.add_parser("train", help="train a model (writes models/<run-id>/)")
     train.add_argument("--config", help="TrainConfig JSON (e.g. a run's config.json to reproduce it)")
+    train.add_argument("--recipe", help="a named recipe (`python -m fer_core recipes` lists them), then its logit "
+                       "adjustment; --data, --epochs, --set ... override it")
     train.add_argument("--arch", help="architecture (default: the config's, else TrainConfig's)")
     train.add_argument("--data", help="dataset path or 'demo' (default: the config's, else 'demo')")
     train.add_argument("--epochs", type=int, help="epochs (default: the config's, else TrainConfig's)")
@@ -242,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "(the models/<run-id>.partial folder)")
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=_train)
+    rec = sub.add_parser("recipes", help="the named training recipes; with --data, which fit it, best first")
+    rec.add_argument("--data", help="a dataset: says which recipes fit and how long each takes here")
+    rec.add_argument("--json", action="store_true")
+    rec.set_defaults(func=_recipes)
     ev = sub.add_parser("evaluate", help="metrics of a saved run (several runs = an ensemble)")
     ev.add_argument("runs", nargs="+", metavar="RUN_DIR")
     ev.add_argument("--data", help="dataset (default: the one the run was trained on)")
