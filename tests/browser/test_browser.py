@@ -443,7 +443,7 @@ def test_train_follows_the_job_just_submitted_and_compare_shows_its_run(browser,
         _open_expander(page, "New training job")
         choose(page, "Dataset", "Demo faces (synthetic, built in)")
         if epochs:
-            page.get_by_label("Epochs").fill(epochs)
+            page.get_by_label("Epochs", exact=True).fill(epochs)  # exact: help texts mention epochs too
         before = {j["id"] for j in store.list()}
         page.get_by_role("button", name="Start training").click()
         wait_until_idle(page)
