@@ -178,12 +178,8 @@ if learn_clicked and feature_run is not None:
 learning = background.get(loop_key)
 if learning is not None and learning.done():
     background.forget(loop_key)
-    if learning.exception() is not None:
-        exc = learning.exception()
-        if isinstance(exc, FerStudioError):
-            show_error(exc, "The learning round did not finish.")
-        else:
-            st.error(f"The learning round did not finish ({type(exc).__name__}).")
+    if learning.exception() is not None:  # any other exception shows only its kind: no internals to clients
+        show_error(learning.exception(), "The learning round did not finish.")
     else:
         state.next_model = f"loop: {learning.result().stem}"
         state.loop_msg = f"Round {learning.result().stem[6:].lstrip('0')} is ready: suggestions and queue follow it."
@@ -253,7 +249,7 @@ def skip():
     try:
         review.skip(int(state.queue[state.pos]))  # settled as skipped: the smart order puts it last next time
     except StoreError as exc:
-        state.store_error = str(exc)
+        state.store_error = exc
     navigate(1)
 
 
@@ -267,14 +263,14 @@ def assign(label: int):
         go(1)
     except StoreError as exc:
         state.last_saved = None
-        state.store_error = str(exc)
+        state.store_error = exc
 
 
 def undo():
     try:
         rows = review.undo()
     except StoreError as exc:
-        state.store_error = str(exc)
+        state.store_error = exc
         return
     if not rows:
         state.last_saved = state.grid_msg = ("Nothing to undo in this browser tab (labels from other tabs, or "
@@ -299,7 +295,7 @@ def accept_grid():
     try:
         done = review.accept(page, value.get("exceptions") or [])
     except FerStudioError as exc:
-        state.store_error = exc.message
+        state.store_error = exc
         return
     state.grid_version += 1
     name = project.target.classes[page.label]
@@ -310,7 +306,7 @@ def accept_grid():
 
 
 if state.get("store_error"):
-    st.error(f"**Label not saved.** {state.pop('store_error')}")
+    show_error(state.pop("store_error"), "Label not saved.")
 
 # One view at a time (not tabs): tabs render every tab's widgets, so the label keys would stay live on the
 # other tabs and label an image the user cannot see.
@@ -473,10 +469,8 @@ if view == "Export / import":
                        f"Training rows is held out for validation), or `python -m fer_core data info {path}`.")
             if policy == "resolved":
                 export_sources_table(path, project.target.classes)
-        except FerStudioError as exc:
-            show_error(exc)
-        except OSError as exc:
-            st.error(f"Export failed: {exc.strerror or 'the folder cannot be written'}.")
+        except FerStudioError as exc:  # a folder that cannot be written is a StoreError from project.export
+            show_error(exc, "Export failed.")
     path = st.text_input("Import a previous export (CSV path)", key="import_path")
     if st.button("Import", key="import_btn") and path:
         try:

@@ -11,7 +11,7 @@ from fer_core.live.pipeline import LivePipeline, LiveSession, LiveSettings
 from fer_core.app.charts import emotion_timeline_figure
 from fer_core.live.video import MAX_VIDEO_SECONDS, annotate_image, decode_image, process_video
 from fer_core.runs.store import default_run, list_runs
-from fer_core.app.ui import broken_runs_notice, model_card, plain, show_error
+from fer_core.app.ui import broken_runs_notice, model_card, show_error
 from fer_core.app.export_view import export_panel
 
 st.title("Live")
@@ -70,8 +70,8 @@ def session_for(run) -> LiveSession:
 
 try:
     session = session_for(run)
-except (FerStudioError, OSError, ValueError) as exc:
-    st.error(f"**Cannot load model {run_id}.** {plain(str(exc))}")
+except (FerStudioError, OSError) as exc:
+    show_error(exc, f"Cannot load model {run_id}.")
     st.stop()
 session.update_settings(**settings.__dict__)
 if overlay == "Grad-CAM++" and not session.pipeline.explainer.fast_gradcam_pp:
@@ -134,7 +134,7 @@ with tab_cam:
         else:
             st.caption(viewers)
         if snap["error"]:
-            st.warning(f"Last frame error: {snap['error']}")
+            show_error(snap["error"], "Last frame error.")
         if snap["faces"]:
             st.markdown(face_table(snap["faces"]))
         else:

@@ -144,7 +144,7 @@ class FER:
         t0 = time.perf_counter()
         boxes, eyes, crops = self._locate(frame_bgr)
         t1 = time.perf_counter()
-        probs = self.model.predict(crops)
+        probs = self.model.predict_proba(crops)
         if timings is not None:
             timings["detect"], timings["classify"] = t1 - t0, time.perf_counter() - t1
         return FrameFaces(boxes, eyes, crops, probs)
@@ -198,7 +198,7 @@ class FER:
         located = [self._locate(to_bgr(img, color)) for img in images]
         s = self.model.input_size
         crops = [c for _, _, c in located]
-        probs = self.model.predict(np.concatenate(crops) if crops else np.zeros((0, s, s), np.uint8))
+        probs = self.model.predict_proba(np.concatenate(crops) if crops else np.zeros((0, s, s), np.uint8))
         out, start = [], 0
         for boxes, eyes, c in located:
             out.append(self._faces(FrameFaces(boxes, eyes, c, probs[start:start + len(c)])))
@@ -214,7 +214,7 @@ class FER:
         if faces.ndim != 3 or faces.shape[1:] != (s, s):
             raise DataError(f"face crops must be n x {s} x {s} grey images; got shape {faces.shape}",
                             fix="resize them, or use predict_batch, which crops and resizes")
-        return self.model.predict(faces)
+        return self.model.predict_proba(faces)
 
     def analyze_video(self, path, every_nth: int = 1, max_seconds: float | None = None, smoothing: float = 1.0,
                       progress=None):

@@ -5,7 +5,7 @@ annotator name on the Relabel page is the signed-in user. TLS comes from a rever
 """
 from __future__ import annotations
 
-from fer_core.errors import ConfigError
+from fer_core.errors import ConfigError, PermissionDenied
 from fer_core.logins import add_user, auth_file, load_auth  # noqa: F401  (re-exported: pages and tests use them)
 
 
@@ -31,8 +31,8 @@ def require_login(stop: bool = True) -> str | None | bool:
                                         float(config["cookie"].get("expiry_days", 1)), auto_hash=False)
     try:
         authenticator.login(location="main", max_login_attempts=10)
-    except stauth.LoginError as exc:
-        st.error(str(exc))
+    except stauth.LoginError as exc:  # its text is meant for the user (e.g. too many attempts)
+        show_error(PermissionDenied(str(exc)), "Cannot sign in.")
     status = st.session_state.get("authentication_status")
     if status is False:
         st.error("Wrong username or password.")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from fer_core.app.charts import embedding_figure
 from fer_core.app.imaging import image_strip_html, upscale
+from fer_core.app.ui import show_error
 from fer_core.data.ferplus import votes_labels
 from fer_core.data.schemes import UNMAPPED
 from fer_core.relabel import background
@@ -67,7 +68,7 @@ def embedding_view(base, ds, split: str) -> None:
     if xy is None:
         job = background.get(key)
         if job is not None and job.done() and job.exception() is not None:
-            st.error(f"The map could not be built ({type(job.exception()).__name__}: {job.exception()}).")
+            show_error(job.exception(), "The map could not be built.")
             background.forget(key)
         elif job is not None:
             st.caption("Building the map in the background (image features, then UMAP; about a minute for FER2013).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fer_core.app.ui import plain, show_error
 from fer_core.relabel.suggest import (
     Suggestions,
     combine,
@@ -40,7 +41,7 @@ def suggestions_for(ds, target: str, choice: str, runs: dict, oofs: list, rounds
         if not job.done():
             pending = True
         elif job.exception() is not None:
-            st.warning(f"No model suggestions from {choice[:40]}: {job.exception()}")
+            show_error(job.exception(), f"No model suggestions from {plain(choice[:40])}.")
         else:
             model = job.result()
     if model is not None:

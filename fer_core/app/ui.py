@@ -77,9 +77,17 @@ def plain(text: str) -> str:
     return re.sub(r"([\\`*_\[\]$~#|<>])", r"\\\1", str(text))
 
 
-def show_error(exc: FerStudioError, heading: str | None = None) -> None:
-    """One error box per problem: what is wrong, where, and how to fix it (never a traceback)."""
-    st.error(f"**{heading or _HEADINGS.get(exc.kind, 'Something is wrong.')}** {plain(exc.message)}")
+def show_error(exc: BaseException, heading: str | None = None) -> None:
+    """The one way a page shows an exception: one error box, never a traceback. A FerStudioError says what is
+    wrong, where, and how to fix it. Anything else (a bug, or a failure below fer_core) shows only its kind, and
+    for an OSError the system's reason: its text may carry internals a client should not see."""
+    if isinstance(exc, FerStudioError):
+        st.error(f"**{heading or _HEADINGS.get(exc.kind, 'Something is wrong.')}** {plain(exc.message)}")
+        return
+    kind = type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        kind += f": {exc.strerror}"
+    st.error(f"**{heading or 'Something went wrong.'}** ({plain(kind)})")
 
 
 def percent(value, digits: int = 1) -> str | None:

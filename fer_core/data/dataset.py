@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels
+from fer_core.errors import DataError
 
 IMAGE_SIZE = 48
 SPLIT_ORDER = ("Training", "PublicTest", "PrivateTest")
@@ -35,10 +36,12 @@ class Dataset:
     def __post_init__(self):
         n = len(self.images)
         if self.images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or self.images.dtype != np.uint8:
-            raise ValueError(f"images must be N x 48 x 48 uint8, got {self.images.shape} {self.images.dtype}")
+            raise DataError(f"images must be N x 48 x 48 uint8, got {self.images.shape} {self.images.dtype}",
+                            path=self.source or None, fix="a dataset holds 48x48 grey face crops")
         for attr in ("labels", "splits", "ids"):
             if len(getattr(self, attr)) != n:
-                raise ValueError(f"{attr} has {len(getattr(self, attr))} rows, images {n}")
+                raise DataError(f"{attr} has {len(getattr(self, attr))} rows, images {n}", path=self.source or None,
+                                fix="every image needs one label, split and id: the file is damaged or cut short")
 
     def __len__(self) -> int:
         return len(self.images)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fer_core.errors import RunError
+
 OVERLAYS = ("none", "Grad-CAM", "Grad-CAM++", "CBAM attention")
 
 
@@ -20,7 +22,8 @@ def target_conv_layer(model) -> str:
         if shape is not None and len(shape) == 4 and shape[1] and shape[1] >= 3 and not isinstance(layer, skip) \
                 and "spatial" not in layer.name and "channel" not in layer.name:
             return layer.name
-    raise ValueError("model has no convolutional feature map for Grad-CAM")
+    raise RunError(f"model {getattr(model, 'name', '')!r} has no convolutional feature map for Grad-CAM",
+                   fix="choose the overlay 'none', or a run of a convolutional architecture")
 
 
 def cbam_layers(model) -> list[str]:

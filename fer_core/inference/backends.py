@@ -38,7 +38,7 @@ class Backend:
     def _call(self, x: np.ndarray) -> np.ndarray:  # x: n x S x S x 1 float32, 0-255
         raise NotImplementedError
 
-    def predict(self, faces: np.ndarray) -> np.ndarray:
+    def predict_proba(self, faces: np.ndarray) -> np.ndarray:
         """n x S x S uint8 (or float 0-255) -> n x K float32 probabilities."""
         n = len(faces)
         if n == 0:

@@ -50,11 +50,19 @@ def _pid_alive(pid: int | None, job_id: str) -> bool:
     return state not in ("Z", "X") and job_id in cmdline
 
 
+def _unwritable(what: str, path: Path, exc: OSError) -> StoreError:
+    return StoreError(f"cannot write {what} ({exc.strerror or type(exc).__name__})", path=str(path),
+                      fix="check that the models folder (FER_MODELS_DIR) is writable and its disk is not full")
+
+
 class JobStore:
     def __init__(self, root: Path | None = None, models_root: Path | None = None):
         self.models_root = Path(models_root) if models_root else models_dir()
         self.root = Path(root) if root else self.models_root / ".jobs"
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unwritable("the jobs folder", self.root, exc) from exc
 
     # ---- state files ----
     def job_dir(self, job_id: str) -> Path:
@@ -70,15 +78,33 @@ class JobStore:
 
     def read(self, job_id: str) -> dict:
         try:
-            return json.loads((self.job_dir(job_id) / "job.json").read_text())
+            job = json.loads((self.job_dir(job_id) / "job.json").read_text())
         except (OSError, ValueError):
+            job = None
+        if not isinstance(job, dict):
             return {"id": job_id, "status": "failed", "error": "job state unreadable"}
+        return job
 
     def write(self, job: dict) -> None:
-        write_text(self.job_dir(job["id"]) / "job.json", json.dumps(job, indent=2))
+        path = self.job_dir(job.get("id", "")) / "job.json"
+        try:
+            write_text(path, json.dumps(job, indent=2))
+        except OSError as exc:
+            raise _unwritable("the job's state", path, exc) from exc
+
+    def _new_job(self, config_text: str) -> str:
+        """A fresh job id with its folder and config.json."""
+        job_id = f"job-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        d = self.job_dir(job_id)
+        try:
+            d.mkdir(parents=True)
+            write_text(d / "config.json", config_text)
+        except OSError as exc:
+            raise _unwritable("a new job", d, exc) from exc
+        return job_id
 
     def update(self, job_id: str, **changes) -> dict:
-        job = {**self.read(job_id), **changes}
+        job = {**self.read(job_id), **changes, "id": job_id}
         self.write(job)
         return job
 
@@ -107,28 +133,23 @@ class JobStore:
         return sorted(jobs, key=lambda j: j.get("created", ""), reverse=True)
 
     def submit(self, cfg: TrainConfig, start: bool = True, oof_folds: int | None = None,
-               resume: str | None = None) -> str:
+               resume: str | None = None, adjust: dict | None = None) -> str:
         """Queue a training job (or, with oof_folds, an out-of-fold probability job for the Relabel ranking;
-        with resume, continue the cut-off run in that .partial folder)."""
+        with resume, continue the cut-off run in that .partial folder). `adjust` ({"criterion", "min_recall"}, a
+        recipe's) runs logit adjustment on the finished run, in the same job."""
         cfg = cfg.resolved()
-        job_id = f"job-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        d = self.job_dir(job_id)
-        d.mkdir(parents=True)
-        write_text(d / "config.json", cfg.to_json())
+        job_id = self._new_job(cfg.to_json())
         self.write({"id": job_id, "status": "queued", "created": _now(), "architecture": cfg.architecture,
                     "data": cfg.data, "epochs": cfg.epochs, "progress": 0.0, "history": [],
                     "kind": "oof" if oof_folds else "resume" if resume else "train", "folds": oof_folds,
-                    "resume": str(resume) if resume else None})
+                    "resume": str(resume) if resume else None, "adjust": adjust})
         if start:
             self.dispatch()
         return job_id
 
     def submit_sweep(self, spec, start: bool = True) -> str:
         """Queue a sweep (fer_core.sweeps.spec.SweepSpec): its trials run one after another in the job's process."""
-        job_id = f"job-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        d = self.job_dir(job_id)
-        d.mkdir(parents=True)
-        write_text(d / "config.json", json.dumps(spec.to_dict(), indent=2))
+        job_id = self._new_job(json.dumps(spec.to_dict(), indent=2))
         arch = spec.base.get("architecture", "sweep")
         self.write({"id": job_id, "status": "queued", "created": _now(), "architecture": f"{arch} (sweep)",
                     "data": spec.base.get("data", "demo"), "epochs": spec.trials, "progress": 0.0, "history": [],
@@ -139,12 +160,22 @@ class JobStore:
 
     def cancel(self, job_id: str) -> dict:
         with self._lock():
-            (self.existing_job_dir(job_id) / "cancel").touch()
+            marker = self.existing_job_dir(job_id) / "cancel"
+            try:
+                marker.touch()
+            except OSError as exc:
+                raise _unwritable("the job's cancel marker", marker, exc) from exc
             job = self.read(job_id)
-            if job["status"] == "queued":
+            if job.get("status") == "queued":
                 return self.update(job_id, status="cancelled", finished=_now())
-            if job["status"] in ACTIVE and _pid_alive(job.get("pid"), job_id):
-                os.kill(job["pid"], signal.SIGTERM)  # the worker stops after the current batch and saves
+            if job.get("status") in ACTIVE and _pid_alive(job.get("pid"), job_id):
+                try:
+                    os.kill(job["pid"], signal.SIGTERM)  # the worker stops after the current batch and saves
+                except ProcessLookupError:  # it ended in between: the next look at the queue records how
+                    return self.read(job_id)
+                except PermissionError as exc:
+                    raise StoreError(f"job {job_id}'s process {job['pid']} may not be stopped by this user",
+                                     fix="cancel it as the user that started the app or the CLI") from exc
                 return self.update(job_id, cancel_requested=_now())
             return job
 
@@ -155,12 +186,12 @@ class JobStore:
                 if not p.is_dir() or not JOB_ID.fullmatch(p.name):
                     continue
                 job = self.read(p.name)
-                if job.get("status") in ACTIVE and not _pid_alive(job.get("pid"), job["id"]):
+                if job.get("status") in ACTIVE and not _pid_alive(job.get("pid"), p.name):
                     # give a just-spawned process a moment to record its pid
                     if job.get("status") == "starting" and time.time() - job.get("spawned_at", 0) < 30:
                         continue
-                    self.update(job["id"], status="failed", finished=_now(),
-                                error="the training process ended unexpectedly", log_tail=self.log_tail(job["id"]))
+                    self.update(p.name, status="failed", finished=_now(),
+                                error="the training process ended unexpectedly", log_tail=self.log_tail(p.name))
 
     def dispatch(self) -> str | None:
         """Start the oldest queued job if none is running. Returns its id."""
@@ -169,8 +200,13 @@ class JobStore:
             job_id = self._claim_next()
             if job_id is None:
                 return None
-            proc = subprocess.Popen(self.worker_command(job_id), cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                proc = subprocess.Popen(self.worker_command(job_id), cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            except OSError as exc:
+                why = f"the training process could not start ({exc.strerror or type(exc).__name__})"
+                self.update(job_id, status="failed", finished=_now(), error=why)
+                raise StoreError(f"job {job_id}: {why}", fix=f"check that {sys.executable} runs") from exc
             self.update(job_id, pid=proc.pid)
         threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends: no zombies
         return job_id
@@ -179,7 +215,7 @@ class JobStore:
         jobs = [self.read(p.name) for p in self.root.iterdir() if p.is_dir() and JOB_ID.fullmatch(p.name)]
         if any(j.get("status") in ACTIVE for j in jobs):
             return None
-        queued = sorted((j for j in jobs if j.get("status") == "queued"), key=lambda j: j.get("created", ""))
+        queued = sorted((j for j in jobs if j.get("status") == "queued" and j.get("id")), key=lambda j: j.get("created", ""))
         if not queued:
             return None
         job_id = queued[0]["id"]
@@ -203,6 +239,7 @@ class JobStore:
         return cmd + (["--oof-folds", str(job["folds"])] if job.get("folds") else [])
 
     def wait(self, job_id: str, timeout: float = 600, poll: float = 0.5) -> dict:
+        """The job's state once it has ended; StoreError when it is still queued or running after `timeout` s."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             self.reconcile()
@@ -210,7 +247,8 @@ class JobStore:
             if job.get("status") in FINAL:
                 return job
             time.sleep(poll)
-        raise TimeoutError(f"job {job_id} still {self.read(job_id).get('status')} after {timeout} s")
+        raise StoreError(f"job {job_id} still {self.read(job_id).get('status')} after {timeout} s",
+                         fix="wait longer, or follow it with `python -m fer_core jobs` (its log is in its job folder)")
 
 
 def eta_seconds(job: dict, now: float | None = None) -> float | None:
@@ -230,7 +268,7 @@ def eta_seconds(job: dict, now: float | None = None) -> float | None:
 
 def job_rows(jobs: list[dict]) -> list[dict]:
     """Table rows for the jobs list (page and CLI)."""
-    return [{"job": j["id"], "status": j.get("status"), "architecture": j.get("architecture"),
+    return [{"job": j.get("id"), "status": j.get("status"), "architecture": j.get("architecture"),
              "epoch": f"{j.get('epoch', 0)}/{j.get('epochs', '?')}", "progress": round(100 * j.get("progress", 0.0)),
              "val acc": (j.get("history") or [{}])[-1].get("val_accuracy"), "created": j.get("created"),
              "run": j.get("run_id", "") or j.get("oof_file", ""), "kind": j.get("kind", "train")} for j in jobs]

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from fer_core.errors import ConfigError
+
 CASCADE = "haarcascade_frontalface_default.xml"
 from fer_core.live.detector_names import BLAZE_VARIANTS, DETECTORS  # noqa: E402,F401  (names live without OpenCV)
 
@@ -40,12 +42,13 @@ class FaceDetector:
 
     def _backend(self, s: DetectorSettings):
         if s.name not in DETECTORS:
-            raise ValueError(f"unknown face detector {s.name!r}; choose one of {', '.join(DETECTORS)}")
+            raise ConfigError(f"unknown face detector {s.name!r}", fix=f"choose one of {', '.join(DETECTORS)}")
         if s.name not in self._backends:
             if s.name == "haar":
                 cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
                 if cascade.empty():
-                    raise RuntimeError(f"OpenCV's {CASCADE} could not be loaded; install opencv-python-headless 4.x")
+                    raise ConfigError(f"OpenCV's {CASCADE} could not be loaded", path=cv2.data.haarcascades + CASCADE,
+                                      fix="install opencv-python-headless 4.x, or choose a BlazeFace detector")
                 self._backends[s.name] = cascade
             else:
                 from fer_core.live.blazeface import BlazeFace

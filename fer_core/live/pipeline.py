@@ -121,7 +121,7 @@ class LiveSession:
         self.frames = 0
         self.frames_with_face = 0
         self.latest: list[FaceResult] = []
-        self.error: str | None = None
+        self.error: Exception | None = None  # the last frame's failure; the page shows it with show_error
         self.refused = 0  # frames returned unprocessed because the server's stream cap was reached
         self.face_counts: Counter = Counter()  # processed frames by how many faces they had
 
@@ -140,7 +140,7 @@ class LiveSession:
         except Exception as exc:  # noqa: BLE001 - a bad frame must not kill the stream; the page shows it
             with self.lock:
                 self.received += received
-                self.error = f"{type(exc).__name__}: {exc}"
+                self.error = exc.with_traceback(None)  # no frame (nor its image) kept alive by the traceback
             return img
         with self.lock:
             self.received += received

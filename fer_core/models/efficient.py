@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from fer_core.models.cnns import _inputs
+from fer_core.models.cnns import pixel_inputs
 
 
 def _bn_relu(x, name: str):
@@ -53,7 +53,7 @@ def build_fernet(n_classes: int, input_size: int = 48, widths=(16, 32, 64, 128),
     """Per stage: 2x2 max-pool (from stage 2 on), one 3x3 conv to the stage's width, then `blocks[s]` residual
     blocks of two 3x3 convs. Stages from `se_from` on carry squeeze-excitation. Widths double as the
     resolution halves, so every full conv costs the same; the cheap 6x6 and 12x12 stages get the depth."""
-    inputs, x = _inputs(input_size)
+    inputs, x = pixel_inputs(input_size)
     for s, (filters, n_blocks) in enumerate(zip(widths, blocks), start=1):
         if s > 1:
             x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)

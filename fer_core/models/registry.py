@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from fer_core.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Architecture:
@@ -38,11 +40,16 @@ ARCHITECTURES = {a.name: a for a in (
 )}
 
 
+def architecture_named(name: str) -> Architecture:
+    """The registered architecture called `name`; ConfigError (with the choices) for any other name."""
+    if name not in ARCHITECTURES:
+        raise ConfigError(f"unknown architecture '{name}'", fix=f"choose one of {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[name]
+
+
 def build_model(architecture: str, n_classes: int, **options):
     """Build an uncompiled model taking B x 48 x 48 x 1 pixels in 0-255 and returning class probabilities."""
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture '{architecture}'; choose one of {', '.join(ARCHITECTURES)}")
-    arch = ARCHITECTURES[architecture]
+    arch = architecture_named(architecture)
     if options.get("input_size") is None:
         options["input_size"] = arch.input_size
     return arch.build(n_classes=n_classes, **options)
@@ -50,11 +57,9 @@ def build_model(architecture: str, n_classes: int, **options):
 
 def check_model_options(architecture: str, options: dict) -> None:
     """Shape options must be parameters of the architecture's builder (builders swallow unknown keywords)."""
-    import importlib
     import inspect
 
-    from fer_core.errors import ConfigError
-    module, _, function = ARCHITECTURES[architecture].builder.partition(":")
+    module, _, function = architecture_named(architecture).builder.partition(":")
     params = inspect.signature(getattr(importlib.import_module(module), function)).parameters
     allowed = [p for p in params if p not in ("n_classes", "input_size", "weights_path", "_")
                and params[p].kind is not inspect.Parameter.VAR_KEYWORD]

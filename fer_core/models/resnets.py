@@ -6,7 +6,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from fer_core.models.cnns import _inputs
+from fer_core.models.cnns import pixel_inputs
 
 
 def _basic_block(x, filters: int, stride: int, name: str):
@@ -24,7 +24,7 @@ def _basic_block(x, filters: int, stride: int, name: str):
 
 
 def build_resnet18(n_classes: int, input_size: int = 48, width: int = 64, dropout: float = 0.3, **_):
-    inputs, x = _inputs(input_size)
+    inputs, x = pixel_inputs(input_size)
     x = layers.Conv2D(width, 3, padding="same", use_bias=False, name="stem_conv")(x)
     x = layers.BatchNormalization(name="stem_bn")(x)
     x = layers.Activation("relu", name="stem_relu")(x)

@@ -22,7 +22,7 @@ from fer_core.data.ferplus import votes_disagreement
 from fer_core.data.quality import QualityReport
 from fer_core.data.schemes import UNMAPPED, get_scheme
 from fer_core.data.sidecar import SIDECAR_SUFFIX, read_sidecar, sidecar_path
-from fer_core.errors import DataError
+from fer_core.errors import DataError, StoreError
 from fer_core.relabel.database import database_for
 from fer_core.relabel.roles import Actor, require
 from fer_core.relabel.store import LabelStore
@@ -193,7 +193,7 @@ class RelabelProject:
         """Write <folder>/<name>-fer2024.csv (+ .meta.json sidecar) and, optionally, <split>/<class>/<id>.png.
         Under policy 'resolved' the sidecar records, per image, which source its label came from."""
         require(actor, "export")
-        sources = None
+        sources = reviewers = None
         if policy == "resolved":
             table = self.team.resolved()
             labels, sources, reviewers = table["label"].to_dict(), table["source"].to_dict(), table["reviewer"].to_dict()
@@ -204,6 +204,17 @@ class RelabelProject:
         folder = Path(folder)
         rows = sorted((self.row_of[i], lab) for i, lab in labels.items() if i in self.row_of)
         csv_path = folder / f"{self.name}-{self.target.name}.csv"
+        try:
+            self._write_export(csv_path, rows, policy, annotator, sources, reviewers, images)
+        except OSError as exc:
+            raise StoreError(f"the export could not be written ({exc.strerror or type(exc).__name__})",
+                             path=str(folder),
+                             fix="choose a folder this server may write to, on a disk with room") from None
+        return csv_path
+
+    def _write_export(self, csv_path: Path, rows: list, policy: str, annotator: str | None, sources: dict | None,
+                      reviewers: dict | None, images: bool) -> None:
+        folder = csv_path.parent
         write_fer_csv(csv_path, self.ds.images[[r for r, _ in rows]], [lab for _, lab in rows],
                       self.ds.splits[[r for r, _ in rows]])
         meta = {"scheme": self.target.name, "classes": list(self.target.classes),
@@ -219,8 +230,8 @@ class RelabelProject:
             for r, lab in rows:
                 target = folder / self.ds.splits[r] / self.target.classes[lab] / f"{self.ds.ids[r]}.png"
                 target.parent.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(target), self.ds.images[r])
-        return csv_path
+                if not cv2.imwrite(str(target), self.ds.images[r]):
+                    raise OSError(0, "OpenCV could not write the image", str(target))
 
     def import_export(self, csv_path: str | Path, actor: Actor | None = None) -> int:
         """Load a previous export back as labels of annotator 'import:<file>'."""

@@ -4,12 +4,12 @@ import json
 import pytest
 
 from fer_core.cli import main
-from fer_core.errors import DataError, StoreError
+from fer_core.errors import ConfigError, StoreError
 from fer_core.runs.layout import run_name_of
 from fer_core.runs.store import find_runs
 from fer_core.runs.transfer import bundle_runs, unbundle_runs
-from fer_core.training.batch import run_batch
 from fer_core.training.config import TrainConfig
+from fer_core.training.time_boxed import run_batch
 
 
 def _recipe(path, name, epochs):
@@ -35,7 +35,7 @@ def test_batch_cuts_off_at_the_deadline_resumes_next_call_and_skips_finished(tmp
     assert second[0]["status"] == "finished" and "seconds" not in second[0]  # skipped, not retrained
     assert second[1]["epochs_done"] > first[1]["epochs_done"]  # continued from the checkpoint
     assert len(list(out.glob("*-long-????.partial"))) == 1
-    with pytest.raises(DataError, match="run_name"):
+    with pytest.raises(ConfigError, match="run_name"):
         run_batch([_recipe(tmp_path / "anon.json", None, 1)], budget_s=10, out_root=out)
 
 

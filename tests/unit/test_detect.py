@@ -57,7 +57,7 @@ def test_missing_blazeface_weights_say_how_to_install_them(monkeypatch, tmp_path
 
 
 def test_unknown_detector_names_are_refused():
-    with pytest.raises(ValueError, match="unknown face detector"):
+    with pytest.raises(ConfigError, match="unknown face detector"):
         FaceDetector(DetectorSettings(name="yolo"))
 
 

@@ -55,3 +55,11 @@ def test_package_root_is_small_and_modules_are_short():
     assert len(root_modules) <= 10, root_modules
     long = {str(p.relative_to(REPO)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 350}
     assert not long, long
+
+
+def test_the_package_version_is_the_one_in_pyproject():
+    import tomllib
+
+    import fer_core
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert fer_core.__version__ == declared, "bump fer_core/__init__.py and pyproject.toml together"
