@@ -9,6 +9,7 @@ from fer_core.data.ferplus import GROUND_TRUTHS
 from fer_core.errors import ConfigError, FerStudioError
 from fer_core.inference.commands import add_inference_commands
 from fer_core.relabel.commands import add_relabel_commands
+from fer_core.training.commands import add_training_commands
 
 
 def format_facts(facts: dict, indent: int = 0) -> str:
@@ -82,7 +83,8 @@ def _train(args) -> dict:
                                     ("max_steps_per_epoch", args.max_steps)) if v is not None}
     overrides.update(_parse_settings(args.set or []))
     if args.recipe:
-        return _train_recipe(args, overrides)
+        from fer_core.training.commands import train_by_recipe
+        return train_by_recipe(args, overrides)
     cfg = TrainConfig.load(args.config) if args.config else TrainConfig.for_data(args.data or "demo")
     cfg = cfg.with_overrides(overrides).validate()  # before any data loads
     if args.oof_folds:
@@ -90,39 +92,6 @@ def _train(args) -> dict:
         return {"oof_file": str(out_of_fold(cfg, args.oof_folds, out_root=args.out))}
     run_dir = train(cfg, out_root=args.out)
     return {"run_dir": str(run_dir), **json.loads((run_dir / RECORD).read_text())}
-
-
-def _train_recipe(args, overrides: dict) -> dict:
-    from fer_core.runs.run import Run
-    from fer_core.training.recipes import get_recipe, train_recipe
-    if args.config or args.oof_folds:
-        raise ConfigError("--recipe names the whole configuration", fix="drop --config / --oof-folds, or --recipe")
-    recipe = get_recipe(args.recipe)
-    data = overrides.pop("data", None) or ("demo" if recipe.fits.get("data") == "demo" else None)
-    if not data:
-        raise ConfigError(f"recipe '{recipe.name}' needs a dataset", fix="add --data PATH (e.g. fer2013.csv.gz)")
-    run_dir = train_recipe(recipe, data, overrides, out_root=args.out)
-    return {"recipe": recipe.name, "run_dir": str(run_dir), **Run.load(run_dir).record.to_dict()}
-
-
-def _recipes(args) -> dict:
-    from fer_core.training.recipes import DataFacts, all_recipes, describe_time, estimate_seconds, ranked
-    if not args.data:
-        return {name: r.title for name, r in all_recipes().items()}
-    from fer_core.data.loading import load_dataset
-    facts = DataFacts.of(load_dataset(args.data), args.data)
-    out = {}
-    for recipe, reason in ranked(facts):
-        measured = recipe.measured()
-        out[recipe.name] = {"title": recipe.title, "fits": reason is None, "why_not": reason,
-                            "time": describe_time(*estimate_seconds(recipe, facts)),
-                            "validation_accuracy": measured and measured["val_accuracy"]}
-    return out
-
-
-def _train_batch(args) -> dict:
-    from fer_core.training.batch import run_batch
-    return {"recipes": run_batch(args.recipes, args.budget, args.out)}
 
 
 def _runs_bundle(args) -> dict:
@@ -274,10 +243,6 @@ def build_parser() -> argparse.ArgumentParser:
                        "(the models/<run-id>.partial folder)")
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=_train)
-    rec = sub.add_parser("recipes", help="the named training recipes; with --data, which fit it, best first")
-    rec.add_argument("--data", help="a dataset: says which recipes fit and how long each takes here")
-    rec.add_argument("--json", action="store_true")
-    rec.set_defaults(func=_recipes)
     ev = sub.add_parser("evaluate", help="metrics of a saved run (several runs = an ensemble)")
     ev.add_argument("runs", nargs="+", metavar="RUN_DIR")
     ev.add_argument("--data", help="dataset (default: the one the run was trained on)")
@@ -294,12 +259,6 @@ def build_parser() -> argparse.ArgumentParser:
                     "training time and device)")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_evaluate)
-    batch = sub.add_parser("train-batch", help="train recipes within a time budget; call again to resume the rest")
-    batch.add_argument("recipes", nargs="+", metavar="RECIPE_JSON", help="TrainConfig files, each with a run_name")
-    batch.add_argument("--budget", type=float, default=540, help="seconds for this call (default 540)")
-    batch.add_argument("--out", help="folder for runs (default: models/)")
-    batch.add_argument("--json", action="store_true")
-    batch.set_defaults(func=_train_batch)
     runs = sub.add_parser("runs", help="move finished runs between machines").add_subparsers(dest="command", required=True)
     bundle = runs.add_parser("bundle", help="tar runs into checksummed parts (default 15 MiB each)")
     bundle.add_argument("runs", nargs="+", metavar="RUN_DIR")
@@ -355,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="what the user may do on team projects (default: annotator)")
     add_user.add_argument("--json", action="store_true")
     add_user.set_defaults(func=_auth_add_user)
+    add_training_commands(sub)
     add_relabel_commands(sub)
     add_inference_commands(sub)
     jobs = sub.add_parser("jobs", help="list background training jobs, or cancel one")

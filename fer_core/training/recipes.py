@@ -71,9 +71,11 @@ class Recipe:
             raise ConfigError(f"recipe '{recipe.name}': {exc.problem}", path=str(path), fix=exc.fix) from exc
         return recipe
 
-    def train_config(self, data: str, **overrides) -> TrainConfig:
-        """The recipe's TrainConfig for `data`, with `overrides` (field: value, or augment.<name>) on top."""
+    def train_config(self, data: str | None = None, **overrides) -> TrainConfig:
+        """The recipe's TrainConfig for `data` (None: the recipe's own, e.g. a GPU host's pack), with `overrides`
+        (field: value, or augment.<name>) on top."""
         values = dict(self.config)
+        data = data or values.get("data") or "demo"
         if self.teachers:
             values["teacher_runs"] = list(self.teachers)
         cfg = TrainConfig.for_data(data).with_overrides(values)
@@ -129,7 +131,19 @@ def all_recipes(folder: Path | None = None) -> dict[str, Recipe]:
     return out
 
 
+def is_recipe_file(path) -> bool:
+    """A JSON file in the recipe format (a "config" object beside the description), not a bare TrainConfig."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("config"), dict)
+
+
 def get_recipe(name: str) -> Recipe:
+    """A recipe by name (fer_core/recipes/NAME.json), or a recipe file by path (e.g. gpu/recipes/*.json)."""
+    if name.endswith(".json") and Path(name).is_file():
+        return Recipe.load(Path(name))
     recipes = all_recipes()
     if name not in recipes:
         import difflib

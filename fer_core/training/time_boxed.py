@@ -1,4 +1,4 @@
-"""Time-boxed training: a list of recipes (TrainConfig JSON files) trained inside a fixed time budget, resuming
+"""Time-boxed training: a list of recipes (recipe files as in fer_core/recipes/, or bare TrainConfig JSON) trained inside a fixed time budget, resuming
 cut-off runs (the CLI's `train-batch`; not to be confused with training/batches.py, the mini-batch sequence).
 
 Made for GPU hosts that allow 10 minutes per command: each recipe runs in its own process, which is killed
@@ -20,6 +20,7 @@ from fer_core.runs.layout import PARTIAL, run_name_of
 from fer_core.runs.store import checkpoint_state, find_runs
 from fer_core.settings import models_dir
 from fer_core.training.config import TrainConfig
+from fer_core.training.recipes import get_recipe, is_recipe_file
 
 
 def run_batch(recipes: list[str], budget_s: float, out_root: Path | None = None) -> list[dict]:
@@ -28,7 +29,7 @@ def run_batch(recipes: list[str], budget_s: float, out_root: Path | None = None)
     deadline = time.time() + budget_s
     configs = []
     for recipe in recipes:
-        cfg = TrainConfig.load(recipe)
+        cfg = get_recipe(recipe).train_config() if is_recipe_file(recipe) else TrainConfig.load(recipe)
         if not cfg.run_name:
             raise ConfigError("a batch recipe needs a run_name, so a later call can find and resume its run",
                               path=recipe, fix='add "run_name": "<a short name>" to the recipe')
@@ -48,7 +49,8 @@ def run_batch(recipes: list[str], budget_s: float, out_root: Path | None = None)
             for orphan in root.glob(f"*-{cfg.run_name}-????{PARTIAL}"):
                 if run_name_of(orphan.name) == cfg.run_name:
                     shutil.rmtree(orphan, ignore_errors=True)
-        args = ["--resume", str(partial)] if partial else ["--config", recipe, "--out", str(root)]
+        kind = "--recipe" if is_recipe_file(recipe) else "--config"
+        args = ["--resume", str(partial)] if partial else [kind, recipe, "--out", str(root)]
         started = time.time()
         proc = subprocess.Popen([sys.executable, "-m", "fer_core", "train", *args], start_new_session=True)
         try:

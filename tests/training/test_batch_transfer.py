@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from conftest import REPO
 from fer_core.cli import main
 from fer_core.errors import ConfigError, StoreError
 from fer_core.runs.layout import run_name_of
@@ -65,3 +66,17 @@ def test_bundle_in_small_parts_and_unbundle_verifies_everything(two_runs, tmp_pa
     with pytest.raises(StoreError, match="only finished runs"):
         bundle_runs([partial], tmp_path / "b3")
     assert find_runs(tmp_path / "m", "tiny-a")[0].name == two_runs[0].name
+
+
+def test_a_batch_takes_recipe_files_like_the_gpu_recipes(tmp_path):
+    """gpu/recipes/*.json are recipes (description + config); a batch trains one by its run_name and data."""
+    from fer_core.training.recipes import get_recipe
+    for path in sorted((REPO / "gpu" / "recipes").glob("*.json")):
+        cfg = get_recipe(str(path)).train_config()
+        assert cfg.run_name and cfg.data == ".carry/fer2013.ferpack.npz"
+    recipe = tmp_path / "tiny.json"
+    config = json.loads(_recipe(tmp_path / "cfg.json", "tiny", 1) and (tmp_path / "cfg.json").read_text())
+    recipe.write_text(json.dumps({"name": "tiny", "title": "tiny", "about": "a test", "config": config}))
+    report = run_batch([str(recipe)], budget_s=120, out_root=tmp_path / "runs")
+    assert report[0]["status"] == "finished", report
+    assert json.loads((find_runs(tmp_path / "runs", "tiny")[0] / "config.json").read_text())["train_config"]["epochs"] == 1
