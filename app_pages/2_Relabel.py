@@ -11,12 +11,12 @@ from fer_core.jobs.store import JobStore
 from fer_core.models import ARCHITECTURES
 from fer_core.relabel.oof import list_oof, load_oof, oof_data_version
 from fer_core.relabel.project import KEYS, QueueFilter, RelabelProject, projects_dir
+from fer_core.relabel.label_queue import LabelQueue
 from fer_core.relabel.review import PAGE_SIZES, ReviewSession
 from fer_core.relabel.suggest import Thresholds
 from fer_core.app.review_grid import review_grid
 from fer_core.app.suggestions import suggestions_for
 from fer_core.relabel import background, loop
-from fer_core.errors import StoreError
 from fer_core.runs.store import default_run, usable_runs
 from fer_core.data.schemes import UNMAPPED
 from fer_core.training.config import TrainConfig
@@ -191,8 +191,9 @@ suggestions, pending = suggestions_for(ds, project.target.name, suggest_from, ru
 review_key = (project.name, ds.version, annotator)
 if state.get("review_key") != review_key:
     state.review_key, state.review = review_key, ReviewSession(project, annotator, state.session_id, suggestions)
-    state.grid_version, state.scope_sig = 0, None  # the new session's scope is set below
+    state.labelling, state.scope_sig = LabelQueue(), None  # the new session's scope is set below
 review: ReviewSession = state.review
+lq: LabelQueue = state.labelling  # this tab's queue, position and last messages (fer_core.relabel.label_queue)
 review.suggestions = suggestions
 review.thresholds = Thresholds(min_share, need_agree, min_prob)
 quality = cached_quality(ds.source, ds.version, ds) if dup_leaks else None
@@ -219,94 +220,33 @@ if pending or (learning is not None and not learning.done()):
     _wait_for_background()
 
 signature = (project.name, ds.version, annotator, tuple(classes), split, unlabelled, disagree, dup_leaks, rank_run,
-             order, suggestions.sources, review.thresholds, state.grid_version, selection_sig, team_settings.k)
-if state.get("queue_sig") != signature:
-    try:
-        if team_settings.k > 1:  # claimed for this annotator, so k labels per image and no more
-            state.queue = project.team.next_rows(actor, 20)
-        else:
-            order_rows = review.smart_order() if ranking is None and order == "smart" else ranking
-            state.queue = project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, order_rows,
-                                                    only_rows),
-                                        annotator, quality)
-    except FerStudioError as exc:
-        show_error(exc, "Cannot build the queue.")
-        st.stop()
-    state.queue_sig, state.pos = signature, 0
-queue, pos = state.queue, state.pos
+             order, suggestions.sources, review.thresholds, lq.grid_version, selection_sig, team_settings.k)
 
 
-def go(delta: int):
-    state.pos = int(np.clip(state.pos + delta, 0, max(len(state.queue) - 1, 0)))
+def build_queue():
+    if team_settings.k > 1:  # claimed for this annotator, so k labels per image and no more
+        return project.team.next_rows(actor, 20)
+    order_rows = review.smart_order() if ranking is None and order == "smart" else ranking
+    return project.queue(QueueFilter(tuple(classes), split, unlabelled, disagree, dup_leaks, order_rows, only_rows),
+                         annotator, quality)
 
 
-def navigate(delta: int):
-    state.last_saved = None  # "Saved #n" described the image left behind
-    go(delta)
-
-
-def skip():
-    try:
-        review.skip(int(state.queue[state.pos]))  # settled as skipped: the smart order puts it last next time
-    except StoreError as exc:
-        state.store_error = exc
-    navigate(1)
-
-
-def assign(label: int):
-    row = int(state.queue[state.pos])
-    try:
-        project.label(row, annotator, label, state.session_id)  # committed before we say "saved"
-        state.last_saved = f"Saved #{ds.ids[row]} as **{project.target.classes[label]}**"
-        if state.pos >= len(state.queue) - 1:
-            state.queue_sig = None  # the end of the queue: look again (labelled images leave an unlabelled queue)
-        go(1)
-    except StoreError as exc:
-        state.last_saved = None
-        state.store_error = exc
-
-
-def undo():
-    try:
-        rows = review.undo()
-    except StoreError as exc:
-        state.store_error = exc
-        return
-    if not rows:
-        state.last_saved = state.grid_msg = ("Nothing to undo in this browser tab (labels from other tabs, or "
-                                             "changed since, stay).")
-        return
-    if len(rows) > 1:  # a grid page: its images are open again, on the grid
-        state.grid_version += 1
-        state.last_saved = state.grid_msg = f"Undid a grid page: {len(rows)} labels removed."
-        return
-    hits = np.flatnonzero(state.queue == rows[0])
-    if len(hits):
-        state.pos = int(hits[0])
-    state.last_saved = state.grid_msg = f"Undid the last label of #{ds.ids[rows[0]]}"
+try:
+    lq.follow(signature, build_queue)
+except FerStudioError as exc:
+    show_error(exc, "Cannot build the queue.")
+    st.stop()
+queue, pos = lq.rows, lq.pos
 
 
 def accept_grid():
     value = (state.get("review_grid") or {}).get("accept") or {}
-    page = state.get("grid_page")
-    if page is None or value.get("token") != page.token:
-        state.grid_msg = "That page had changed (another tab or an undo); nothing was saved. Look again and accept."
-        return
-    try:
-        done = review.accept(page, value.get("exceptions") or [])
-    except FerStudioError as exc:
-        state.store_error = exc
-        return
-    state.grid_version += 1
-    name = project.target.classes[page.label]
-    state.grid_msg = (f"Saved {done.written} labels as **{name}**"
-                      + (f"; {done.kept} you had labelled before were left as they were" if done.kept else "")
-                      + (f"; {done.exceptions} exceptions wait in the Label view" if done.exceptions else "")
-                      + ". U undoes this page.")
+    lq.accept_grid(review, state.get("grid_page"), value, project.target.classes)
 
 
-if state.get("store_error"):
-    show_error(state.pop("store_error"), "Label not saved.")
+if lq.error is not None:
+    show_error(lq.error, "Label not saved.")
+    lq.error = None
 
 # One view at a time (not tabs): tabs render every tab's widgets, so the label keys would stay live on the
 # other tabs and label an image the user cannot see.
@@ -328,8 +268,8 @@ if view == "Label":
             orig = ds.class_names[ds.labels[row]] if ds.labels[row] != UNMAPPED else "—"
             st.markdown(f"Original label: **{orig}**" + (f" · yours: **{project.target.classes[mine]}** ✓"
                                                           if mine is not None else ""))
-            if state.get("last_saved"):
-                st.caption(state.last_saved)
+            if lq.last_saved:
+                st.caption(lq.last_saved)
             if blind:
                 st.caption("Blind labelling: votes, suggestions and other annotators' labels are hidden.")
             if ds.votes is not None and not blind:
@@ -345,13 +285,14 @@ if view == "Label":
                 st.caption(f"Ranked queue by {rank_run}: position {pos + 1} is among the likeliest label errors.")
         cols = st.columns(5)
         for j, name in enumerate(project.target.classes):
-            cols[j % 5].button(name, key=f"lab_{j}", shortcut=KEYS[j], on_click=assign, args=(j,),
+            cols[j % 5].button(name, key=f"lab_{j}", shortcut=KEYS[j], on_click=lq.assign,
+                               args=(project, annotator, j, state.session_id),
                                type="primary" if mine == j else "secondary", use_container_width=True)
         n1, n2, n3, n4 = st.columns(4)
-        n1.button("← Back", key="nav_back", shortcut="Left", on_click=navigate, args=(-1,), use_container_width=True)
-        n2.button("Skip", key="nav_skip", shortcut="S", on_click=skip, use_container_width=True)
-        n3.button("Undo", key="nav_undo", shortcut="U", on_click=undo, use_container_width=True)
-        n4.button("Forward →", key="nav_fwd", shortcut="Right", on_click=navigate, args=(1,), use_container_width=True)
+        n1.button("← Back", key="nav_back", shortcut="Left", on_click=lq.navigate, args=(-1,), use_container_width=True)
+        n2.button("Skip", key="nav_skip", shortcut="S", on_click=lq.skip, args=(review,), use_container_width=True)
+        n3.button("Undo", key="nav_undo", shortcut="U", on_click=lq.undo, args=(review, ds.ids), use_container_width=True)
+        n4.button("Forward →", key="nav_fwd", shortcut="Right", on_click=lq.navigate, args=(1,), use_container_width=True)
         st.button("Grid review (G)", key="label_to_grid", shortcut="G", on_click=lambda: state.update(relabel_view="Grid"))
         st.caption("Keys: 1–9, 0 = the ten classes · U undo · S skip · ←/→ back/forward · G grid review. Each label "
                    "is committed to the project database before it is shown as saved.")
@@ -363,13 +304,15 @@ if view == "Grid" and (blind or team_settings.k > 1):
 elif view == "Grid":
     eligible = review.eligible()
     counts = review.grid_counts(eligible)
-    if state.get("grid_msg"):
-        st.caption(state.pop("grid_msg"))
+    if lq.message:
+        st.caption(lq.message)
+        lq.message = None
     if not counts:
         st.info("No open image has a suggestion strong enough for a grid page with these filters and thresholds "
                 "(sidebar: Suggestions). The Label view takes the rest one at a time.")
         b1, b2 = st.columns(2)
-        b1.button("Undo last step (U)", key="grid_undo", shortcut="U", on_click=undo, use_container_width=True)
+        b1.button("Undo last step (U)", key="grid_undo", shortcut="U", on_click=lq.undo, args=(review, ds.ids),
+                  use_container_width=True)
         b2.button("One at a time (L)", key="grid_to_label", shortcut="L", use_container_width=True,
                   on_click=lambda: state.update(relabel_view="Label"))
     else:
@@ -386,7 +329,8 @@ elif view == "Grid":
         state.grid_renders = state.get("grid_renders", 0) + 1
         review_grid("review_grid", page, ds, suggestions, names, on_accept=accept_grid, render=state.grid_renders)
         b1, b2 = st.columns(2)
-        b1.button("Undo last page (U)", key="grid_undo", shortcut="U", on_click=undo, use_container_width=True)
+        b1.button("Undo last page (U)", key="grid_undo", shortcut="U", on_click=lq.undo, args=(review, ds.ids),
+                  use_container_width=True)
         waiting = len(review.exceptions)
         b2.button(f"One at a time (L): {waiting} exceptions first" if waiting else "One at a time (L)",
                   key="grid_to_label", shortcut="L", on_click=lambda: state.update(relabel_view="Label"),
