@@ -6,7 +6,7 @@ import streamlit as st
 from fer_core.app import config_form as form
 from fer_core.app.charts import history_figure
 from fer_core.app.train_plan import CUSTOM, training_plan
-from fer_core.errors import DataError, FerStudioError
+from fer_core.errors import DataError, FerStudioError, RunError
 from fer_core.jobs.store import ACTIVE, JobStore, eta_seconds, job_rows
 from fer_core.data.ferplus import LABEL_SOURCES
 from fer_core.models import ARCHITECTURES
@@ -179,7 +179,7 @@ def jobs_panel():
             store.cancel(job["id"])
             st.rerun(scope="fragment")
     if status == "failed":
-        st.error(f"Job failed: {job.get('error', 'unknown error')}")
+        show_error(RunError(job.get("error") or "unknown error"), "Job failed.")  # the job's one-line failure
         st.code(job.get("log_tail") or store.log_tail(job["id"]), language="text")
     if job.get("run_id"):
         st.success(f"Saved run: `{models_dir() / job['run_id']}` ({status})")  # FER_MODELS_DIR may be elsewhere
