@@ -9,7 +9,7 @@ from fer_core.data.ferplus import VOTE_COLUMNS
 from fer_core.app.imaging import upscale
 from fer_core.jobs.store import JobStore
 from fer_core.models import ARCHITECTURES
-from fer_core.relabel.oof import list_oof, load_oof, oof_data_version
+from fer_core.relabel.oof import list_oof, oof_data_version
 from fer_core.relabel.project import KEYS, QueueFilter, RelabelProject, projects_dir
 from fer_core.relabel.label_queue import LabelQueue
 from fer_core.relabel.review import PAGE_SIZES, ReviewSession
@@ -143,11 +143,8 @@ if team_settings.k > 1:
 
 @st.cache_resource(show_spinner="Ranking images by likely label error…", max_entries=2)
 def ranking_from_oof(path: str, version: str, _project):
-    from fer_core.relabel.label_issues import rank_label_issues
-    oof = load_oof(path)
-    order, flagged = rank_label_issues(oof["labels"], oof["probs"])
-    rows = np.array([_project.row_of[i] for i in oof["ids"][order] if i in _project.row_of], dtype=int)
-    return rows, int(flagged.sum())
+    from fer_core.relabel.label_issues import rank_by_oof
+    return rank_by_oof(path, _project)
 
 
 @st.cache_resource(show_spinner="Ranking images by likely label error…", max_entries=2)

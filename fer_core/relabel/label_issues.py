@@ -40,3 +40,13 @@ def rank_by_run(run, ds) -> tuple[np.ndarray, int]:
     probs = FER(run, detector=None).classify(ds.images[known])
     order, flagged = rank_label_issues(labels[known], probs)
     return known[order], int(flagged.sum())
+
+
+def rank_by_oof(path, project) -> tuple[np.ndarray, int]:
+    """Project rows ordered by likely label error under out-of-fold probabilities (a k-fold job's file; its ids
+    that the project's dataset lacks are left out), and how many are flagged."""
+    from fer_core.relabel.oof import load_oof
+    oof = load_oof(path)
+    order, flagged = rank_label_issues(oof["labels"], oof["probs"])
+    rows = np.array([project.row_of[i] for i in oof["ids"][order] if i in project.row_of], dtype=int)
+    return rows, int(flagged.sum())

@@ -93,3 +93,8 @@ def test_out_of_fold_job_feeds_the_ranking(tmp_path):
     assert np.allclose(oof["probs"].sum(axis=1), 1, atol=1e-4)  # every training image got a held-out prediction
     order, flagged = rank_label_issues(oof["labels"], oof["probs"])
     assert sorted(order.tolist()) == list(range(280))
+    from fer_core.relabel.label_issues import rank_by_oof
+    project = RelabelProject("oof-rank", load_dataset("demo"))
+    rows, n_flagged = rank_by_oof(files[0], project)  # what the Relabel page's ranking shows, as dataset rows
+    assert len(rows) == 280 and len(set(rows.tolist())) == 280 and n_flagged == int(flagged.sum())
+    assert project.ds.ids[rows[0]] == oof["ids"][order[0]]
