@@ -68,7 +68,8 @@ def typed_dataset(path: str):
 
 
 _HEADINGS = {"data": "Cannot use this data.", "config": "Check the settings.", "run": "Cannot use this run.",
-             "store": "Cannot read or write the saved files.", "cancelled": "Stopped."}
+             "store": "Cannot read or write the saved files.", "cancelled": "Stopped.",
+             "permission": "Not allowed for your role."}
 
 
 def plain(text: str) -> str:
