@@ -1,4 +1,5 @@
 """`pip install .` puts a working default model in the package: predictions outside the checkout, no models/."""
+import json
 import subprocess
 import sys
 
@@ -43,3 +44,7 @@ def test_installed_package_predicts_outside_the_checkout(tmp_path, ck_faces):
     cli = subprocess.run([sys.executable, "-m", "fer_core", "predict", "face.jpg", "--no-progress"], cwd=tmp_path,
                          env=env, capture_output=True, text=True, timeout=300)
     assert cli.returncode == 0 and cli.stdout.count("\n") == 2, cli.stderr[-2000:]
+    recipes = subprocess.run([sys.executable, "-m", "fer_core", "recipes", "--data", "demo", "--json"], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert recipes.returncode == 0, recipes.stderr[-2000:]  # the recipes ship as package data
+    assert next(iter(json.loads(recipes.stdout))) == "demo" and "default" in json.loads(recipes.stdout)
