@@ -115,11 +115,8 @@ def run_job(config_path: str, job_dir: str, out: str | None, oof_folds: int | No
             run_dir = (resume_run(resume, progress=progress) if resume else
                        train(TrainConfig.load(config_path), progress=progress, out_root=store.models_root))
             status = "cancelled" if progress.cancelled() else "completed"
-            adjust = (store.read(job_id) or {}).get("adjust")
-            if adjust and status == "completed":  # a recipe's logit adjustment: the adjusted run is the job's result
-                from fer_core.training.adjust import adjust_run
-                progress.message(f"logit adjustment ({adjust})")
-                run_dir = adjust_run(run_dir, **adjust)
+            from fer_core.training.recipes import then_adjust  # a recipe's adjustment: the adjusted run is the result
+            run_dir = then_adjust(run_dir, (store.read(job_id) or {}).get("adjust"), progress)
             store.update(job_id, status=status, finished=_now(), run_dir=str(run_dir), run_id=run_dir.name)
         code = 0
     except BaseException as exc:  # noqa: BLE001 - any failure must reach the job record

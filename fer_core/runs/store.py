@@ -125,12 +125,14 @@ def find_runs(root: Path, name: str) -> tuple[Path | None, Path | None]:
 
 
 def resolve_runs(entries: list[str], root: Path | str | None = None) -> list[str]:
-    """Run folders as given, or run names -> the newest finished run of that name under models/."""
+    """Run folders as given, run ids under models/ (as recipes name their teachers), or run names -> the newest
+    finished run of that name under models/."""
     root = _root(root)
     out = []
     for entry in entries:
-        if (Path(entry) / layout.MODEL).exists():
-            out.append(str(entry))
+        folder = next((f for f in (Path(entry), root / entry) if (f / layout.MODEL).exists()), None)
+        if folder is not None:
+            out.append(str(folder))
             continue
         finished, _ = find_runs(root, entry)
         if finished is None:

@@ -116,8 +116,16 @@ class Recipe:
 
 
 def missing_teachers(teachers) -> list[str]:
-    from fer_core.settings import models_dir
-    return [t for t in teachers if not (Path(t) if Path(t).is_absolute() else models_dir() / Path(t).name).is_dir()]
+    """The teachers that training could not find (it resolves them the same way: runs.store.resolve_runs)."""
+    from fer_core.errors import RunError
+    from fer_core.runs.store import resolve_runs
+    missing = []
+    for teacher in teachers:
+        try:
+            resolve_runs([teacher])
+        except RunError:
+            missing.append(teacher)
+    return missing
 
 
 def all_recipes(folder: Path | None = None) -> dict[str, Recipe]:
@@ -213,7 +221,16 @@ def train_recipe(recipe: Recipe, data: str, overrides: dict | None = None, progr
         raise ConfigError(f"recipe '{recipe.name}' learns from runs that are not here: {', '.join(missing)}",
                           fix="train them first (their config.json is the command), or choose another recipe")
     run_dir = train(recipe.train_config(data, **(overrides or {})), progress=progress, out_root=out_root)
-    if recipe.adjust:
-        from fer_core.training.adjust import adjust_run
-        run_dir = adjust_run(run_dir, **recipe.adjust)
-    return run_dir
+    return then_adjust(run_dir, recipe.adjust)
+
+
+def then_adjust(run_dir: Path, adjust: dict | None, progress=None) -> Path:
+    """A recipe's logit adjustment after training (the CLI's and a Train-page job's): the adjusted run, or
+    `run_dir` itself when the recipe does not adjust or the run did not complete (a cancelled run stays as is)."""
+    from fer_core.runs.run import Run
+    if not adjust or Run.load(run_dir).record.status != "completed":
+        return run_dir
+    from fer_core.training.adjust import adjust_run
+    if progress is not None:
+        progress.message(f"logit adjustment ({adjust})")
+    return adjust_run(run_dir, **adjust)

@@ -56,8 +56,12 @@ def test_the_best_measured_validation_accuracy_leads(monkeypatch, tmp_path):
         run = get_recipe(name).measured_run
         shutil.copytree(shipped / run, tmp_path / run, ignore=shutil.ignore_patterns("model.keras"))
         (tmp_path / run / "model.keras").write_bytes((shipped / run / "model.keras").read_bytes())
-    for teacher in get_recipe("default").teachers:
+    for teacher in get_recipe("default").teachers:  # training resolves teachers by their model file
         (tmp_path / teacher).mkdir(exist_ok=True)
+        (tmp_path / teacher / "model.keras").touch()
+    from fer_core.runs.store import resolve_runs
+    teachers = get_recipe("default").train_config("x.csv").teacher_runs  # run ids, as training receives them
+    assert resolve_runs(teachers) == [str(tmp_path / t) for t in teachers]
     order = [r.name for r, reason in ranked(FER2013) if reason is None]
     assert order[:2] == ["default", "fernet-cosine"]
     val = json.loads((tmp_path / get_recipe("default").measured_run / "metrics.json").read_text())["val"]["accuracy"]
@@ -81,3 +85,15 @@ def test_a_broken_recipe_is_refused_with_its_file(tmp_path):
         assert str(path) in str(info.value)
     with pytest.raises(ConfigError, match="did you mean 'seed004-cnn'"):
         get_recipe("seed004-cn")
+
+
+def test_a_cancelled_run_is_not_adjusted(tmp_path, monkeypatch):
+    """A recipe's adjustment follows a completed run only (CLI and job alike): a stopped run stays as it stopped."""
+    from fer_core.training import adjust
+    from fer_core.training.recipes import then_adjust
+    monkeypatch.setattr(adjust, "adjust_run", lambda run_dir, **kw: tmp_path / "adjusted")
+    for status, expected in (("cancelled", tmp_path / "run"), ("completed", tmp_path / "adjusted")):
+        (tmp_path / "run").mkdir(exist_ok=True)
+        (tmp_path / "run" / "run.json").write_text(json.dumps({"run_id": "run", "status": status}))
+        assert then_adjust(tmp_path / "run", {"criterion": "macro_f1"}) == expected
+    assert then_adjust(tmp_path / "run", None) == tmp_path / "run"
