@@ -195,10 +195,7 @@ def check_paths(args) -> None:
         value = getattr(args, key, None)
         for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str) and text:
-                try:
-                    regular_path(Path(text).expanduser(), name=text)
-                except FileNotFoundError:
-                    pass
+                regular_path(Path(text).expanduser(), name=text, missing_ok=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -61,17 +61,20 @@ def _size(n: float) -> str:
     return f"{int(n)} bytes"
 
 
-def regular_path(path: str | os.PathLike, name: str | None = None) -> Path:
+def regular_path(path: str | os.PathLike, name: str | None = None, missing_ok: bool = False) -> Path:
     """`path` if it is a folder or a regular file up to read_cap(); no roots (the CLI's operator may read anywhere).
 
     Judged from os.stat alone: opening a FIFO blocks and /dev/zero never ends. A missing path raises
-    FileNotFoundError so each caller keeps its own message; `name` is what messages call the path.
+    FileNotFoundError so each caller keeps its own message (or, with `missing_ok`, comes back as it is for the
+    reader to report); `name` is what messages call the path.
     """
     path = Path(path)
     name = name or str(path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
+        if missing_ok:
+            return path
         raise
     except OSError as exc:
         raise DataError(f"cannot open ({exc.strerror})", path=name) from None

@@ -50,10 +50,7 @@ def load_dataset(path: str | os.PathLike, ferplus: str | os.PathLike | None = No
 
 def _checked(p: Path) -> Path:
     """A FIFO, device or over-limit file refused before it is opened; a missing one left to the loaders' messages."""
-    try:
-        return regular_path(p)
-    except FileNotFoundError:
-        return p
+    return regular_path(p, missing_ok=True)
 
 
 def load_demo() -> Dataset:
