@@ -17,7 +17,8 @@ SPLIT_ORDER = ("Training", "PublicTest", "PrivateTest")
 class Dataset:
     """N 48x48 uint8 images with labels in `scheme`, a split per row, stable row ids and a content hash.
 
-    `votes` (N x 10 FERPlus vote counts) and `groups` (e.g. CK+ subject) are optional per-row extras.
+    `votes` (N x 10 FERPlus vote counts) and `groups` (e.g. CK+ subject) are optional per-row extras; `extras`
+    holds any other per-row columns a layout brings (AffectNet's valence and arousal, the original image's path).
     """
 
     name: str
@@ -30,6 +31,7 @@ class Dataset:
     version: str
     votes: np.ndarray | None = None
     groups: np.ndarray | None = None
+    extras: dict[str, np.ndarray] | None = None
     is_demo: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -38,9 +40,10 @@ class Dataset:
         if self.images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or self.images.dtype != np.uint8:
             raise DataError(f"images must be N x 48 x 48 uint8, got {self.images.shape} {self.images.dtype}",
                             path=self.source or None, fix="a dataset holds 48x48 grey face crops")
-        for attr in ("labels", "splits", "ids"):
-            if len(getattr(self, attr)) != n:
-                raise DataError(f"{attr} has {len(getattr(self, attr))} rows, images {n}", path=self.source or None,
+        columns = {"labels": self.labels, "splits": self.splits, "ids": self.ids, **(self.extras or {})}
+        for attr, column in columns.items():
+            if len(column) != n:
+                raise DataError(f"{attr} has {len(column)} rows, images {n}", path=self.source or None,
                                 fix="every image needs one label, split and id: the file is damaged or cut short")
 
     def __len__(self) -> int:
@@ -60,7 +63,8 @@ class Dataset:
         mask = np.asarray(mask)
         take = lambda a: None if a is None else a[mask]  # noqa: E731
         return replace(self, images=self.images[mask], labels=self.labels[mask], splits=self.splits[mask],
-                       ids=self.ids[mask], votes=take(self.votes), groups=take(self.groups))
+                       ids=self.ids[mask], votes=take(self.votes), groups=take(self.groups),
+                       extras={k: v[mask] for k, v in self.extras.items()} if self.extras else None)
 
     def split(self, name: str) -> "Dataset":
         return self.select(self.splits == name)
