@@ -14,6 +14,7 @@ from fer_core.data.csv_format import load_fer_csv
 from fer_core.data.dataset import Dataset, content_hash
 from fer_core.data.ferplus import load_votes
 from fer_core.data.folder_format import load_folder
+from fer_core.data.layouts import find_layout, load_layout, near_miss
 from fer_core.data.pack import is_pack, read_pack
 from fer_core.data.schemes import get_scheme
 from fer_core.data.sidecar import read_sidecar
@@ -27,7 +28,8 @@ CK_TEST_FOLDS = {"PublicTest": 8, "PrivateTest": 9}  # of 10 subject folds; the 
 
 
 def load_dataset(path: str | os.PathLike, ferplus: str | os.PathLike | None = None) -> Dataset:
-    """Load `path`: 'demo', a FER2013 CSV (.csv/.csv.gz), a CK+48 CSV, or a Kaggle image folder.
+    """Load `path`: 'demo', a FER2013 CSV (.csv/.csv.gz), a CK+48 CSV, a Kaggle image folder, or RAF-DB, AffectNet,
+    JAFFE or ExpW as distributed (their folder or label file; see fer_core/data/layouts).
 
     For FER2013, FERPlus votes are attached from `ferplus`, else from fer2013new.csv beside the file
     (or FER_FERPLUS) when it has the same number of rows.
@@ -35,6 +37,9 @@ def load_dataset(path: str | os.PathLike, ferplus: str | os.PathLike | None = No
     if str(path) == DEMO:
         return load_demo()
     p = _checked(Path(path).expanduser())
+    layout = find_layout(p) if p.exists() else None
+    if layout:  # RAF-DB, AffectNet, JAFFE or ExpW as distributed (a folder or its label file)
+        return load_layout(p, layout)
     if p.is_dir():
         return _load_dir(p)
     name = p.name.lower()
@@ -69,6 +74,9 @@ def _load_dir(p: Path) -> Dataset:
             return load_fer2013(_checked(p / candidate))
     if (p / "ckplus.csv.gz").exists():
         return load_ckplus(_checked(p / "ckplus.csv.gz"))
+    almost = near_miss(p)
+    if almost is not None:
+        raise almost
     images, labels, splits, ids = load_folder(p)
     return Dataset(name=f"FER2013 folders ({p.name})", source=str(p), scheme="fer2013", images=images,
                    labels=labels, splits=splits, ids=ids, version=content_hash(images, labels, splits))
