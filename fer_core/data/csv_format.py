@@ -1,7 +1,9 @@
 """Reader for the FER2013 CSV layout (`emotion,pixels,Usage`, plain or gzip), with a binary cache.
 
-Pixels are parsed with vectorised NumPy over the raw bytes (no per-value Python work), and every
-problem is reported with the file, the data row and the fix.
+The file is streamed in chunks of rows: each chunk's pixels are parsed with vectorised NumPy over the raw bytes
+(no per-value Python work), hashed and written straight into the cache's images file (or one in-memory buffer),
+so memory grows with the pixels, never with the text. Every problem is reported with the file, the data row and
+the fix.
 """
 from __future__ import annotations
 
@@ -11,24 +13,25 @@ import hashlib
 import os
 import time
 import zlib
+from contextlib import closing
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
 
 from fer_core.atomic import atomic_path
-from fer_core.data.dataset import content_hash
+from fer_core.data.csv_cache import MemorySink, cache_paths, read_cache, write_cache
+from fer_core.data.dataset import finish_content_hash
 from fer_core.errors import DataError
-from fer_core.settings import cache_dir
 
 PIXELS_PER_IMAGE = 48 * 48
-CACHE_FORMAT = 2  # bump when the cached arrays change meaning
-CHUNK_ROWS = 2048
+CHUNK_ROWS = 2048  # rows read, parsed and written at a time
 
 
 @dataclass
 class ParsedCsv:
-    images: np.ndarray  # N x 48 x 48 uint8
+    images: np.ndarray  # N x 48 x 48 uint8 (a read-only np.memmap of the cache when there is one)
     labels: np.ndarray  # N int64
     usage: np.ndarray  # N str
     version: str  # content hash (data version), stored in the cache so later loads skip hashing
@@ -36,31 +39,47 @@ class ParsedCsv:
     from_cache: bool
 
 
-def read_bytes(path: Path) -> bytes:
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise DataError("file not found", path=str(path),
                         fix="check the path, or set FER_DATA / FER_DATA_DIR to your copy of FER2013")
     if path.is_dir():
         raise DataError("expected a CSV file but got a folder", path=str(path))
+
+
+def _unreadable(path: Path, exc: Exception) -> DataError:
+    return DataError(f"cannot read the file ({exc})", path=str(path),
+                     fix="the file may be truncated or not really gzip; re-download it")
+
+
+def _line_chunks(path: Path):
+    """Lists of up to CHUNK_ROWS raw lines (newline kept), read through a buffered (or gzip) stream."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"cannot read the file ({exc})", path=str(path),
-                        fix="the file may be truncated or not really gzip; re-download it") from exc
+        fh = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb", buffering=1 << 20)
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    with fh:
+        while True:
+            try:
+                lines = list(islice(fh, CHUNK_ROWS))
+            except (OSError, EOFError, zlib.error) as exc:
+                raise _unreadable(path, exc) from exc
+            if not lines:
+                return
+            yield lines
 
 
-def _split_header(data: bytes, path: Path) -> tuple[list[str], list[bytes]]:
-    lines = data.split(b"\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
+def _header(chunks, path: Path) -> tuple[list[str], list[bytes]]:
+    """The header's columns and the data lines already read after it."""
+    lines: list[bytes] = []
+    for chunk in chunks:
+        lines += chunk
+        if any(line.strip() for line in lines):
+            break
+    if not any(line.strip() for line in lines):
         raise DataError("the file is empty", path=str(path), fix="expected a header 'emotion,pixels,Usage' and rows")
     header = lines[0].decode("utf-8", "replace").lstrip("\ufeff").strip()
-    columns = [c.strip().strip('"').strip() for c in header.split(",")]
-    return columns, lines[1:]
+    return [c.strip().strip('"').strip() for c in header.split(",")], lines[1:]
 
 
 def _column_positions(columns: list[str], path: Path) -> tuple[int, int, int | None]:
@@ -135,20 +154,36 @@ def _parse_and_diagnose(fields: list[bytes], first_row: int, path: Path) -> np.n
     return values.astype(np.uint8).reshape(len(fields), PIXELS_PER_IMAGE)
 
 
-def parse_fer_csv_bytes(data: bytes, path: Path, n_classes: int, default_usage: str = "Training"):
-    """Parse the whole CSV content. Returns images, labels, usage."""
-    columns, lines = _split_header(data, path)
-    i_emotion, i_pixels, i_usage = _column_positions(columns, path)
+def _data_blocks(lines: list[bytes], chunks):
+    """The data lines in blocks, without the file's trailing blank lines (a blank line followed by more rows is
+    kept: it is reported as a bad row)."""
+    blank: list[bytes] = []
+    for chunk in chain([lines], chunks):
+        end = len(chunk)
+        while end and not chunk[end - 1].strip():
+            end -= 1
+        if end:
+            yield blank + chunk[:end]
+            blank = chunk[end:]
+        else:
+            blank += chunk
+
+
+def _parse_rows(lines: list[bytes], first_row: int, columns: list[str], positions: tuple[int, int, int | None],
+                path: Path, n_classes: int, usage_names: dict[bytes, str],
+                default_usage: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Labels, usage and n x 2304 pixels of consecutive data lines (first_row = the first one's data row)."""
+    i_emotion, i_pixels, i_usage = positions
     n_cols = len(columns)
-    if not lines:
-        raise DataError("the file has a header but no rows", path=str(path))
     labels = np.empty(len(lines), dtype=np.int64)
     usage: list[str] = []
     pixel_fields: list[bytes] = []
-    for row, line in enumerate(lines):
-        parts = line.rstrip(b"\r").split(b",")
+    for i, line in enumerate(lines):
+        row = first_row + i
+        line = line.rstrip(b"\r\n")
+        parts = line.split(b",")
         if len(parts) != n_cols and b'"' in line:  # a quoted field with a comma inside: the slow, exact reader
-            parts = [f.encode() for f in next(csv.reader([line.rstrip(b"\r").decode("utf-8", "replace")]))]
+            parts = [f.encode() for f in next(csv.reader([line.decode("utf-8", "replace")]))]
         if len(parts) != n_cols:
             raise DataError(f"{len(parts)} fields, expected {n_cols} ({','.join(columns)})", path=str(path),
                             row=row, fix="check for a missing or extra comma on that line")
@@ -161,46 +196,59 @@ def parse_fer_csv_bytes(data: bytes, path: Path, n_classes: int, default_usage: 
         if not 0 <= label < n_classes:
             raise DataError(f"emotion {label} is outside 0-{n_classes - 1}", path=str(path), row=row,
                             fix="use the label indices of the dataset's scheme")
-        labels[row] = label
+        labels[i] = label
         pixel_fields.append(parts[i_pixels].strip().strip(b'"'))
-        usage.append(parts[i_usage].strip().strip(b'"').decode() if i_usage is not None else default_usage)
-    chunks = [
-        _parse_pixel_chunk(pixel_fields[s:s + CHUNK_ROWS], s, path) for s in range(0, len(pixel_fields), CHUNK_ROWS)
-    ]
-    images = np.concatenate(chunks).reshape(-1, 48, 48)
-    return images, labels, np.array(usage)
+        if i_usage is None:
+            usage.append(default_usage)
+        else:
+            raw = parts[i_usage].strip().strip(b'"')
+            usage.append(usage_names.get(raw) or usage_names.setdefault(raw, raw.decode()))
+    return labels, usage, _parse_pixel_chunk(pixel_fields, first_row, path)
 
 
-def _cache_file(path: Path, kind: str) -> Path:
-    st = path.stat()
-    key = f"{CACHE_FORMAT}|{kind}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    return cache_dir() / f"{path.name}.{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
+def read_fer_csv(path: Path, n_classes: int, sink, default_usage: str = "Training") -> tuple[np.ndarray, np.ndarray, str]:
+    """Stream the CSV: every chunk of rows is parsed, hashed and handed to `sink.write`. Returns labels, usage and
+    the data version (the same `content_hash` as over the whole arrays)."""
+    h = hashlib.sha256()
+    labels: list[np.ndarray] = []
+    usage: list[str] = []
+    usage_names: dict[bytes, str] = {}
+    row = 0
+    with closing(_line_chunks(path)) as chunks:
+        columns, lines = _header(chunks, path)
+        positions = _column_positions(columns, path)
+        for block in _data_blocks(lines, chunks):
+            lab, use, pixels = _parse_rows(block, row, columns, positions, path, n_classes, usage_names,
+                                           default_usage)
+            h.update(memoryview(pixels))  # C-contiguous uint8: the same bytes as the images, in row order
+            sink.write(pixels)
+            labels.append(lab)
+            usage += use
+            row += len(block)
+    if not row:
+        raise DataError("the file has a header but no rows", path=str(path))
+    labels_arr, usage_arr = np.concatenate(labels), np.array(usage)
+    return labels_arr, usage_arr, finish_content_hash(h, labels_arr, usage_arr)
 
 
 def load_fer_csv(path: str | os.PathLike, n_classes: int = 7, use_cache: bool = True) -> ParsedCsv:
-    """Load a FER2013-layout CSV; the first load of a file writes a binary cache that later loads read."""
+    """Load a FER2013-layout CSV; the first load of a file writes a binary cache that later loads memory-map."""
     path = Path(path)
     start = time.perf_counter()
-    if not path.exists():
-        read_bytes(path)  # raises the "file not found" DataError
-    cache = _cache_file(path, f"fer-csv-{n_classes}") if use_cache else None
-    if cache is not None and cache.exists():
+    _check_file(path)
+    paths = cache_paths(path, f"fer-csv-{n_classes}") if use_cache else None
+    if paths is not None:
+        cached = read_cache(*paths)
+        if cached is not None:
+            return ParsedCsv(*cached, time.perf_counter() - start, True)
         try:
-            with np.load(cache, allow_pickle=False) as z:
-                return ParsedCsv(z["images"], z["labels"], z["usage"], str(z["version"]),
-                                 time.perf_counter() - start, True)
-        except (OSError, ValueError, KeyError, zlib.error):
-            cache.unlink(missing_ok=True)  # a damaged cache is rebuilt, never trusted
-    images, labels, usage = parse_fer_csv_bytes(read_bytes(path), path, n_classes)
-    version = content_hash(images, labels, usage)
-    if cache is not None:
-        try:
-            with atomic_path(cache, suffix=".npz") as tmp:
-                with open(tmp, "wb") as fh:
-                    np.savez(fh, images=images, labels=labels, usage=usage, version=np.str_(version))
+            images, labels, usage, version = write_cache(*paths, lambda sink: read_fer_csv(path, n_classes, sink))
+            return ParsedCsv(images, labels, usage, version, time.perf_counter() - start, False)
         except OSError:
-            pass  # no cache is slower, not wrong
-    return ParsedCsv(images, labels, usage, version, time.perf_counter() - start, False)
+            pass  # no cache is slower, not wrong: parse into memory
+    sink = MemorySink()
+    labels, usage, version = read_fer_csv(path, n_classes, sink)
+    return ParsedCsv(sink.images(), labels, usage, version, time.perf_counter() - start, False)
 
 
 HEADER = "emotion,pixels,Usage"
