@@ -10,6 +10,7 @@ from fer_core.data.dataset import Dataset
 from fer_core.data.ferplus import votes_disagreement
 
 NEAR_CONSTANT_STD = 3.0  # grey levels; below this an image carries no usable face
+CHUNK_ROWS = 4096  # images per block when scanning pixels
 
 
 @dataclass
@@ -51,10 +52,27 @@ def leak_title(key: str) -> str:
     return f"{later} images also in {earlier} (leaks)"
 
 
+def _row_blocks(images: np.ndarray):
+    """(start, n x pixels plain-ndarray block) over the images, so no whole-array temporary is ever made."""
+    flat = images.reshape(len(images), -1)
+    for start in range(0, len(flat), CHUNK_ROWS):
+        yield start, np.ascontiguousarray(flat[start:start + CHUNK_ROWS])
+
+
 def image_hashes(images: np.ndarray) -> np.ndarray:
     """One digest per image (exact pixel equality)."""
-    flat = np.ascontiguousarray(images.reshape(len(images), -1))
-    return np.array([hashlib.blake2b(row.tobytes(), digest_size=12).hexdigest() for row in flat])
+    return np.array([hashlib.blake2b(row.tobytes(), digest_size=12).hexdigest()
+                     for _, block in _row_blocks(images) for row in block])
+
+
+def _spread(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row min, max and std, computed block by block (std widens to float64: never for all rows at once)."""
+    n = len(images)
+    lo, hi, std = np.empty(n, np.uint8), np.empty(n, np.uint8), np.empty(n, np.float64)
+    for start, block in _row_blocks(images):
+        end = start + len(block)
+        lo[start:end], hi[start:end], std[start:end] = block.min(axis=1), block.max(axis=1), block.std(axis=1)
+    return lo, hi, std
 
 
 def leaked(hashes: np.ndarray, splits: np.ndarray, into, source) -> np.ndarray:
@@ -88,10 +106,8 @@ def analyse(ds: Dataset) -> QualityReport:
         groups.setdefault(int(inverse[r]), []).append(int(r))
     dup_groups = [np.array(g) for g in groups.values()]
     conflicting = [g for g in dup_groups if len(set(ds.labels[g].tolist())) > 1]
-    flat = ds.images.reshape(len(ds), -1)
-    lo, hi = flat.min(axis=1), flat.max(axis=1)
+    lo, hi, std = _spread(ds.images)
     blank = np.flatnonzero(lo == hi)
-    std = flat.std(axis=1)
     near = np.flatnonzero((std < NEAR_CONSTANT_STD) & (lo != hi))
     report = QualityReport(n_rows=len(ds), duplicate_groups=dup_groups, leaks=_leaks(hashes, ds.splits, ds.split_names),
                            blank=blank, near_constant=near, conflicting_duplicates=conflicting)
