@@ -40,7 +40,7 @@ with st.expander("New training job", expanded=not store.list()):
     source_label = c1.selectbox("Dataset", [s.label for s in sources] + ["Other path…"], key="train_dataset")
     other_path = ""
     if source_label == "Other path…":
-        other_path = c1.text_input("Other path (CSV, .csv.gz or image folder)", key="train_other_path")
+        other_path = c1.text_input("Other path (CSV, .csv.gz, image folder, or a RAF-DB / AffectNet / JAFFE / ExpW folder)", key="train_other_path")
     chosen = None if source_label == "Other path…" else sources[[s.label for s in sources].index(source_label)].path
     # a typed path is opened as soon as it is entered: a Relabel export is fer2024, not fer2013
     typed = typed_dataset(other_path.strip()) if other_path.strip() else None

@@ -5,12 +5,13 @@ from fer_core.app.charts import confusion_figure, curves_figure, p_phrase, per_c
 from fer_core.errors import FerStudioError
 from fer_core.evaluation.compare import (load_history, mcnemar_matrix, misclassified, omnibus_tests, per_class_f1,
                                          recorded_table, summary_table)
-from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS
+from fer_core.evaluation.evaluate import ALL_SPLITS, GROUND_TRUTHS, class_coverage_lines
 from fer_core.evaluation.memo import MEMO
 from fer_core.app.imaging import upscale
 from fer_core.models.predict import TTA_MODES
 from fer_core.runs.store import default_run, default_selection, list_runs
 from fer_core.data.sources import available_sources
+from fer_core.user_paths import readable_path
 from fer_core.app.sweep_view import ablation_table
 from fer_core.app.ui import broken_runs_notice, load, model_card, show_error
 from fer_core.sweeps.study import figures, list_studies, summary
@@ -50,7 +51,21 @@ chosen = st.sidebar.multiselect("Runs", list(by_id), default=default_selection(r
 ensemble = st.sidebar.multiselect("Ensemble (average of probabilities)", list(by_id), default=[],
                                   help="Pick two or more runs; the ensemble is evaluated like one model.")
 sources = available_sources()
-data_choice = st.sidebar.selectbox("Evaluate on", ["Each run's training dataset"] + [s.label for s in sources])
+OTHER = "Other path…"
+data_choice = st.sidebar.selectbox("Evaluate on", ["Each run's training dataset"] + [s.label for s in sources] + [OTHER],
+                                   help="Any dataset the app reads: scored on the classes it shares with each model")
+typed_data = None
+if data_choice == OTHER:
+    typed_data = st.sidebar.text_input("Dataset path (CSV, image folder, RAF-DB / AffectNet / JAFFE / ExpW folder)",
+                                       key="compare_data_path").strip()
+    if not typed_data:
+        st.info("Type the path of the dataset to evaluate on in the sidebar.")
+        st.stop()
+    try:
+        typed_data = str(readable_path(typed_data))  # inside the configured data roots, a bounded regular file
+    except FerStudioError as exc:
+        show_error(exc)
+        st.stop()
 split = st.sidebar.selectbox("Split", ["PrivateTest", "PublicTest", "Training", ALL_SPLITS])
 tta = st.sidebar.selectbox("Test-time augmentation", list(TTA_MODES), format_func=lambda m: f"{m}: {TTA_MODES[m]}")
 truth_options = ["each run's"] + list(GROUND_TRUTHS)
@@ -76,7 +91,8 @@ def shown_evaluation(members: tuple, **options):
     return ev
 
 
-data = None if data_choice.startswith("Each run") else sources[[s.label for s in sources].index(data_choice)].path
+data = (None if data_choice.startswith("Each run") else typed_data if data_choice == OTHER
+        else sources[[s.label for s in sources].index(data_choice)].path)
 # a run whose training data is not on this machine (a fresh clone) shows the figures recorded when it was trained
 missing = [m for m in dict.fromkeys(chosen + ensemble) if data is None and not by_id[m].data_available()]
 if missing:
@@ -114,9 +130,8 @@ st.caption(on
 st.dataframe(table, hide_index=True)
 st.download_button("Download table (CSV)", table.to_csv(index=False).encode(), "compare.csv", "text/csv")
 for ev in evals:
-    if ev.unmapped:
-        st.info(f"{ev.name}: classes without a counterpart in the model's scheme were left out: "
-                + ", ".join(f"{k} ({v} images)" for k, v in ev.unmapped.items()))
+    for line in class_coverage_lines(ev):
+        st.info(f"{ev.name}: {line}")
 
 st.subheader("Per-class F1")
 st.plotly_chart(per_class_f1_figure(per_class_f1(evals)), key="f1_chart")

@@ -38,6 +38,13 @@ def _data_info(args) -> dict:
     return dataset_facts(ds)
 
 
+def _data_layouts(args) -> dict:
+    from fer_core.data.layouts import layouts_table
+    return {"layouts": [{k: r[k] for k in ("layout", "dataset", "where")} for r in layouts_table()],
+            "also": "FER2013 CSV, CK+48 CSV, class folders (<root>/<split>/<class>/*.jpg), .ferpack.npz packs",
+            "scheme_file": "fer_core/data/schemes.json (each layout's classes and their mapping to FER2013 / FER2024)"}
+
+
 def _data_check(args) -> dict:
     from fer_core.data.loading import load_dataset
     from fer_core.data.quality import analyse
@@ -169,13 +176,14 @@ def _jobs(args) -> dict:
 
 
 def _evaluate(args) -> dict | str:
-    from fer_core.evaluation.evaluate import evaluate
+    from fer_core.evaluation.evaluate import class_coverage_lines, evaluate
     ev = evaluate(args.runs, data=args.data, split=args.split, tta=args.tta, exclude_leaks=args.exclude_leaks,
                   latency=not args.no_latency, ground_truth=args.ground_truth)
     if args.markdown:
         from fer_core.evaluation.results_table import HEADER, markdown_row
         return HEADER + "\n" + markdown_row(ev, args.runs, args.data)
-    return {"summary": ev.summary_row(), "unmapped_classes_left_out": ev.unmapped, **ev.to_json()}
+    return {"summary": ev.summary_row(), "unmapped_classes_left_out": ev.unmapped, "coverage": class_coverage_lines(ev),
+            **ev.to_json()}
 
 
 # Every option naming a file or folder a command reads (outputs such as --out are written, so /dev/null stays fine).
@@ -203,10 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="group", required=True)
     data = sub.add_parser("data", help="inspect a dataset").add_subparsers(dest="command", required=True)
     info = data.add_parser("info", help="rows, splits, class counts and weights, data version")
-    info.add_argument("path", help="FER2013 CSV (.csv/.csv.gz), CK+ CSV, image folder, or 'demo'")
+    info.add_argument("path", help="FER2013 CSV (.csv/.csv.gz), CK+ CSV, image folder, RAF-DB / AffectNet / JAFFE / "
+                      "ExpW as distributed (see `data layouts`), or 'demo'")
     info.add_argument("--scheme", help="map labels into this scheme first (e.g. fer2024)")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
     info.set_defaults(func=_data_info)
+    layouts = data.add_parser("layouts", help="the dataset layouts read as distributed, and where to get them")
+    layouts.add_argument("--json", action="store_true")
+    layouts.set_defaults(func=_data_layouts)
     check = data.add_parser("check", help="duplicates, train/test leaks, blank images, FERPlus disagreement")
     check.add_argument("path")
     check.add_argument("--json", action="store_true")

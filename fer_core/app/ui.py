@@ -38,7 +38,7 @@ def dataset_picker(key: str = "dataset"):
     labels = [s.label for s in sources] + ["Other path…"]
     choice = st.sidebar.selectbox("Dataset", labels, key=f"{key}_source")
     if choice == "Other path…":
-        path = st.sidebar.text_input("Path to a FER2013 CSV (.csv/.csv.gz), CK+ CSV or image folder",
+        path = st.sidebar.text_input("Path to a FER2013 CSV (.csv/.csv.gz), CK+ CSV, image folder, or a RAF-DB / AffectNet / JAFFE / ExpW folder",
                                      key=f"{key}_path").strip()
         if not path:
             st.info("Type the path of a dataset in the sidebar.")

@@ -27,7 +27,7 @@ from fer_core.runs.loader import load_model
 from fer_core.runs.run import Run
 from fer_core.settings import cache_dir
 
-EVAL_FORMAT = 3  # 3: latency through FER, the one inference path (2: compiled_call; 1: predict_on_batch)
+EVAL_FORMAT = 4  # 4: shared and absent classes named; 3: latency through FER (2: compiled_call; 1: predict_on_batch)
 ALL_SPLITS = "all"
 
 
@@ -49,6 +49,8 @@ class Evaluation:
     file_size_mb: float
     latency_ms: dict = field(default_factory=dict)
     ground_truth: str = "labels"
+    shared: dict = field(default_factory=dict)  # dataset class -> the model's class it is scored as
+    absent: list = field(default_factory=list)  # the model's classes with no row here (predicting one is an error)
     ids: np.ndarray | None = None
     y_true: np.ndarray | None = None
     probs: np.ndarray | None = None
@@ -138,6 +140,31 @@ def evaluation_rows(ds: Dataset, split: str, scheme: str, exclude_leaks: bool, t
     return idx, labels[idx], unmapped, excluded
 
 
+def class_correspondence(data_scheme: str, model_scheme: str, y_true: np.ndarray) -> tuple[dict, list]:
+    """Which dataset class is scored as which model class, and the model's classes no scored row has."""
+    table = mapping_table(data_scheme, model_scheme)
+    src, dst = get_scheme(data_scheme).classes, get_scheme(model_scheme).classes
+    shared = {src[i]: dst[j] for i, j in enumerate(table) if j != UNMAPPED}
+    present = set(np.unique(y_true).tolist())
+    return shared, [c for k, c in enumerate(dst) if k not in present]
+
+
+def class_coverage_lines(ev: Evaluation) -> list[str]:
+    """What a cross-dataset score covers, in words: the classes scored (where names differ), those left out, and
+    the model's classes the data has no images of. Nothing when the dataset is in the model's own classes."""
+    lines = []
+    if any(a != b for a, b in ev.shared.items()) or ev.unmapped:
+        lines.append("scored on the classes both have: " + ", ".join(a if a == b else f"{a} → {b}"
+                                                                        for a, b in ev.shared.items()) + ".")
+    if ev.unmapped:
+        lines.append("left out (no counterpart among the model's classes): "
+                     + ", ".join(f"{k} ({v:,} images)" for k, v in ev.unmapped.items()) + ".")
+    if ev.absent:
+        lines.append(f"no images of {', '.join(ev.absent)} here: the model can still predict "
+                     f"{'it' if len(ev.absent) == 1 else 'them'}, and each such prediction counts as an error.")
+    return lines
+
+
 def default_ground_truth(label_source: str) -> str:
     """Runs trained on FERPlus votes are scored on FERPlus majority labels (the FERPlus convention)."""
     return {"plurality": "plurality", "majority": "majority", "probability": "majority",
@@ -199,12 +226,14 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
     lat = _ensemble_latency(records) if latency else {}
     probs = probs_sum / len(records)
     classes = records[0].class_names
+    shared, absent = class_correspondence(ds.scheme, scheme, y_true)
     ev = Evaluation(name=name, members=[r.id for r in records], dataset=ds.name, data_version=ds.version,
                     split=split, tta=tta, exclude_leaks=exclude_leaks, excluded_leaks=excluded, class_names=classes,
                     unmapped=unmapped, metrics=full_metrics(y_true, probs, classes),
                     ci=bootstrap_ci(y_true, probs.argmax(axis=1), len(classes)), parameters=params,
                     file_size_mb=sum(r.file_size_mb for r in records), latency_ms=lat,
-                    ground_truth=ground_truth, ids=ds.ids[idx], y_true=y_true, probs=probs)
+                    ground_truth=ground_truth, shared=shared, absent=absent, ids=ds.ids[idx], y_true=y_true,
+                    probs=probs)
     if use_cache:
         with atomic_path(cache_npz, suffix=".npz") as tmp:
             with open(tmp, "wb") as fh:

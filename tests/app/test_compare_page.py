@@ -109,3 +109,28 @@ def test_compare_shows_the_paired_tests_of_an_ablation_sweep(two_runs, monkeypat
     row = table[table["variant"] == "no_aug"].iloc[0]
     assert row["seeds paired"] == 3 and row["difference"] == "-6.0%" and row["Wilcoxon p"] == "0.25"
     assert any("ANOVA" in c.value and "cannot reach p < 0.05" in c.value for c in at.caption)
+
+
+@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
+def test_compare_scores_a_run_on_affectnet_as_distributed(two_runs, shared_data, tmp_path):
+    """'Other path…' takes a dataset in its authors' layout; the page names the classes scored and left out."""
+    import layout_fixtures
+    import numpy as np
+
+    from fer_core.data.loading import load_dataset
+    ck = load_dataset(shared_data / "ckplus" / "ckplus.csv.gz")
+    root = layout_fixtures.affectnet(tmp_path / "affectnet", ck.images[::25][:33], np.arange(33) % 11)
+    at = AppTest.from_file(COMPARE, default_timeout=300)
+    at.run()
+    at.sidebar.multiselect[0].set_value([two_runs[0].name])
+    next(s for s in at.sidebar.selectbox if s.label == "Evaluate on").set_value("Other path…").run()
+    at.sidebar.text_input(key="compare_data_path").input(str(root)).run()
+    next(s for s in at.sidebar.selectbox if s.label == "Split").set_value("all").run()
+    assert not at.exception, at.exception
+    ev = evaluate(two_runs[0], data=str(root), split="all", latency=False)
+    assert at.dataframe[0].value["accuracy"].iloc[0] == pytest.approx(ev.metrics["accuracy"])
+    assert ev.metrics["n"] == 21 and ev.unmapped == {"contempt": 3, "none": 3, "uncertain": 3, "no-face": 3}
+    notes = " ".join(i.value for i in at.info)
+    assert "anger → angry" in notes and "no-face (3 images)" in notes
+    at.sidebar.text_input(key="compare_data_path").input("/etc").run()  # outside the data roots: a message
+    assert not at.exception and at.error

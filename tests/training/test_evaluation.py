@@ -142,3 +142,21 @@ def test_markdown_results_row_carries_number_ci_and_both_commands(two_runs, caps
     ev = ev_fn(two_runs[0], tta="shift10", latency=False)
     assert f"{ev.metrics['accuracy']:.2%} ({ev.ci['accuracy_ci'][0]:.2%}" in row
     assert "TTA shift10" in row and "python -m fer_core train --config" in row and "--tta shift10" in row
+
+
+def test_evaluate_cli_scores_a_run_on_rafdb_as_distributed(two_runs, shared_data, tmp_path, capsys):
+    """`evaluate --data` on RAF-DB's own layout: every RAF-DB class has a FER2013 counterpart, named in the output."""
+    import json
+
+    import layout_fixtures
+
+    from fer_core.cli import main
+    from fer_core.data.loading import load_dataset
+    ck = load_dataset(shared_data / "ckplus" / "ckplus.csv.gz")
+    root = layout_fixtures.rafdb(tmp_path / "raf", ck.images[::30][:28], ck.labels[::30][:28] % 7)
+    assert main(["evaluate", str(two_runs[0]), "--data", str(root), "--split", "PrivateTest", "--no-latency",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"]["dataset"].startswith("RAF-DB basic") and out["summary"]["n"] == 7
+    assert out["unmapped_classes_left_out"] == {} and out["shared"]["happiness"] == "happy"
+    assert "happiness → happy" in out["coverage"][0]
