@@ -1,6 +1,7 @@
 """AppTest for Home and Dataset: on the built-in demo, and on the real FER2013 when it is there."""
 import os
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -105,6 +106,32 @@ def test_dataset_page_on_real_fer2013(shared_data):
     assert findings["rows sharing an image with another row"] == 3369
     assert findings["PrivateTest images also in Training (leaks)"] == 288
     assert any(m.label == "Agreement with FERPlus" for m in at.metric)
+
+
+def test_dataset_page_on_jaffe_and_affectnet_folders_as_distributed(shared_data, tmp_path, monkeypatch):
+    """FER_DATA_DIR's dataset folders in their authors' layouts are offered by name; a near-miss is one message."""
+    import layout_fixtures
+
+    from fer_core.data.loading import load_dataset
+    ck = load_dataset(shared_data / "ckplus" / "ckplus.csv.gz")
+    faces = ck.images[::25][:30]
+    layout_fixtures.jaffe(tmp_path / "jaffe", faces)
+    layout_fixtures.affectnet(tmp_path / "affectnet", faces, np.arange(30) % 11)
+    (tmp_path / "rafdb" / "basic").mkdir(parents=True)  # unpacked only half way
+    monkeypatch.setenv("FER_DATA_DIR", str(tmp_path))  # for every rerun, not only the first
+    at = run(DATASET)
+    offered = at.sidebar.selectbox[0].options
+    assert any(o.startswith("JAFFE — ") for o in offered) and any(o.startswith("AffectNet — ") for o in offered)
+    assert not any("RAF-DB" in o for o in offered)
+    at.sidebar.selectbox[0].select(next(o for o in offered if o.startswith("AffectNet"))).run()
+    assert not at.exception and not at.error
+    assert any(m.label == "Images" and m.value == "30" for m in at.metric), [(m.label, m.value) for m in at.metric]
+    at.sidebar.selectbox[0].select(next(o for o in offered if o.startswith("JAFFE"))).run()
+    assert not at.exception and not at.error
+    at.sidebar.selectbox[0].select("Other path…").run()
+    at.sidebar.text_input[0].input(str(tmp_path / "rafdb")).run()
+    assert not at.exception
+    assert any("looks like RAF-DB basic" in e.value for e in at.error)
 
 
 def test_home_shows_the_shipped_default_models_card():
