@@ -30,6 +30,8 @@ c2.metric("Classes", len(ds.class_names))
 c3.metric("Data version", ds.version[:8], help=f"full: {ds.version}")
 c4.metric("Unmapped labels", f"{ds.unmapped_count():,}")
 st.caption(f"{ds.name} · `{ds.source}` · " + " · ".join(n for n in ds.notes if not ds.is_demo))
+if facts["extra_columns"]:
+    st.caption("Extra columns: " + "; ".join(f"**{k}** {v}" for k, v in facts["extra_columns"].items()))
 
 tab_balance, tab_samples, tab_quality, tab_agree, tab_map = st.tabs(
     ["Class balance", "Samples", "Data quality", "FER2013 vs FERPlus", "Map and neighbours"], key="dataset_tab",

@@ -47,9 +47,23 @@ def dataset_facts(ds: Dataset) -> dict:
         "class_counts": counts,
         "class_weights": class_weight_table(ds).to_dict(),
         "ferplus_votes": ds.votes is not None,
+        "extra_columns": extra_column_summary(ds),
         "demo": ds.is_demo,
         "notes": list(ds.notes),
     }
+
+
+def extra_column_summary(ds: Dataset) -> dict:
+    """Per extra column (AffectNet's valence and arousal, ExpW's box confidence): its range and mean, in words."""
+    out = {}
+    for name, values in (ds.extras or {}).items():
+        values = np.asarray(values)
+        if values.dtype.kind in "fiu" and len(values):
+            finite = values[np.isfinite(values)]
+            out[name] = (f"mean {finite.mean():.3f}, {finite.min():.3f} to {finite.max():.3f}"
+                         + (f", {len(values) - len(finite):,} missing" if len(finite) < len(values) else "")
+                         if len(finite) else "all missing")
+    return out
 
 
 def quality_facts(report: QualityReport, ds: Dataset, examples: int = 10) -> dict:

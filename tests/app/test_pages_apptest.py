@@ -126,6 +126,7 @@ def test_dataset_page_on_jaffe_and_affectnet_folders_as_distributed(shared_data,
     at.sidebar.selectbox[0].select(next(o for o in offered if o.startswith("AffectNet"))).run()
     assert not at.exception and not at.error
     assert any(m.label == "Images" and m.value == "30" for m in at.metric), [(m.label, m.value) for m in at.metric]
+    assert any("**valence** mean" in c.value and "**arousal**" in c.value for c in at.caption)
     at.sidebar.selectbox[0].select(next(o for o in offered if o.startswith("JAFFE"))).run()
     assert not at.exception and not at.error
     at.sidebar.selectbox[0].select("Other path…").run()
