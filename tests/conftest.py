@@ -2,7 +2,9 @@
 import streamlit_webrtc  # noqa: F401,I001
 
 import gzip
+import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,15 +15,18 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("FER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
-# Tests never touch the user's cache: one fresh cache folder per test session (subprocesses inherit it).
-os.environ["FER_CACHE_DIR"] = tempfile.mkdtemp(prefix="fer-cache-")
-# ...and never write jobs or runs into the repository's models/ (tests that need shipped runs say so).
-os.environ["FER_MODELS_DIR"] = tempfile.mkdtemp(prefix="fer-models-")
-os.environ["FER_RELABEL_DIR"] = tempfile.mkdtemp(prefix="fer-relabel-")
-for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS", "FER_DATABASE_URL", "FER_DATABASE_PREFIX"):  # labels in SQLite unless a test says
-    os.environ.pop(var, None)
-# Paths typed in the UI must lie inside the configured roots: tests type paths under the temp folder.
-os.environ["FER_DATA_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SHARED_DATA)])
+
+def pytest_configure(config):
+    """The test session's environment, set before any test module is imported (subprocesses inherit it)."""
+    # Tests never touch the user's cache: one fresh cache folder per test session (subprocesses inherit it).
+    os.environ["FER_CACHE_DIR"] = tempfile.mkdtemp(prefix="fer-cache-")
+    # ...and never write jobs or runs into the repository's models/ (tests that need shipped runs say so).
+    os.environ["FER_MODELS_DIR"] = tempfile.mkdtemp(prefix="fer-models-")
+    os.environ["FER_RELABEL_DIR"] = tempfile.mkdtemp(prefix="fer-relabel-")
+    for var in ("FER_DATA", "FER_DATA_DIR", "FER_FERPLUS", "FER_DATABASE_URL", "FER_DATABASE_PREFIX"):  # labels in SQLite unless a test says
+        os.environ.pop(var, None)
+    # Paths typed in the UI must lie inside the configured roots: tests type paths under the temp folder.
+    os.environ["FER_DATA_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SHARED_DATA)])
 
 
 @pytest.fixture(scope="session")
@@ -123,19 +128,23 @@ def two_runs():
     return runs
 
 
+FACES = REPO / "tests" / "fixtures" / "faces"  # public-domain crops shipped in the repo (see its README)
+
+
 @pytest.fixture(scope="session")
-def ck_faces(request):
-    from fer_core.data.loading import load_dataset
+def real_faces() -> np.ndarray:
+    """Ten 48x48 grey real faces (three people: as is, mirrored, zoomed in, darker), neighbours are different
+    people; each one found by the default detector when pasted at 200 px."""
     from fer_core.live.detect import FaceDetector
-    path = SHARED_DATA / "ckplus" / "ckplus.csv.gz"
-    if not path.exists():
-        pytest.skip(f"CK+ not found at {path}")
-    ds = load_dataset(path)
+    people = [cv2.imread(str(FACES / f"{name}.png"), cv2.IMREAD_GRAYSCALE) for name in ("astronaut", "hopper", "cameraman")]
+    zoom = [cv2.resize(p[6:90, 6:90], (96, 96), interpolation=cv2.INTER_AREA) for p in people]
+    darker = [np.clip(255 * (p / 255.0) ** 1.4, 0, 255).astype(np.uint8) for p in people]
+    a, h, c = range(3)  # the cameraman's mirrored and zoomed crops give the detector a second box: left out
+    variants = people + [people[a][:, ::-1], people[h][:, ::-1], darker[c], zoom[a], zoom[h], darker[a], darker[h]]
+    faces = np.stack([cv2.resize(v, (48, 48), interpolation=cv2.INTER_AREA) for v in variants])
     detector = FaceDetector()
-    # real faces the default detector finds when pasted at 200 px (keep the tests about the pipeline)
-    found = [img for img in ds.images[::40] if len(detector.detect(frame_with(img)[..., 0]))]
-    assert len(found) >= 20
-    return np.stack(found[:10])
+    assert all(len(detector.detect(frame_with(f)[..., 0])) == 1 for f in faces)  # keep the tests about the pipeline
+    return faces
 
 
 def frame_with(face: np.ndarray, at=(220, 140), size=200) -> np.ndarray:
@@ -145,15 +154,61 @@ def frame_with(face: np.ndarray, at=(220, 140), size=200) -> np.ndarray:
     return frame
 
 
-LAYERS = ("unit", "training", "processes", "app", "browser")  # tests/<layer>/: fast NumPy -> real browser
+@pytest.fixture(scope="session")
+def shipped_models(tmp_path_factory) -> Path:
+    """A models folder holding only the default run shipped in the package (no training: fast tests use it)."""
+    from fer_core.api import BUNDLED
+    models = tmp_path_factory.mktemp("shipped-models")
+    run_id = json.loads((BUNDLED / "run.json").read_text())["run_id"]
+    shutil.copytree(BUNDLED, models / run_id)
+    return models
 
 
-def pytest_collection_modifyitems(items):
-    """Each test carries its folder's layer as a marker, so `-m "not browser"` etc. select layers."""
+@pytest.fixture
+def shipped_run(shipped_models, monkeypatch) -> Path:
+    """The shipped default run, as the only run in FER_MODELS_DIR for this test."""
+    monkeypatch.setenv("FER_MODELS_DIR", str(shipped_models))
+    return next(shipped_models.iterdir())
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A one-epoch cnn004 run on the demo data, trained in this process (seconds, not a job): for fast tests that
+    need a run of their own data, e.g. for a page that evaluates it."""
+    from fer_core.training.config import TrainConfig
+    from fer_core.training.lifecycle import train
+    return train(TrainConfig(architecture="cnn004", data="demo", epochs=1, batch_size=16, max_train_images=64,
+                             run_name="tiny", early_stopping_patience=None), out_root=tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture
+def trains_for_minutes():
+    """Asked for by tests that train for minutes themselves (job or sweep processes, a big model): makes them `slow`."""
+
+
+# Tests go by subject (tests/<package>/); each module says its layer with `pytestmark`: fast NumPy -> browser.
+LAYERS = ("unit", "training", "processes", "app", "browser")
+# `slow` follows from the fixtures a test uses: these train for minutes on this CPU (two_runs: through job processes).
+SLOW_FIXTURES = ("two_runs", "trains_for_minutes")
+RUN_ORDER = ("app", "browser", "processes", "training", "unit")  # the order CI has always run them in
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test has exactly one layer marker; `slow` is added from its fixtures (a hand-written one is refused,
+    so the two cannot drift); the run order stays by layer, then file name."""
+    wrong = []
     for item in items:
-        layer = Path(str(item.fspath)).parent.name
-        if layer in LAYERS:
-            item.add_marker(getattr(pytest.mark, layer))
+        layers = [m.name for m in item.iter_markers() if m.name in LAYERS]
+        if len(layers) != 1:
+            wrong.append(f"{item.nodeid}: layer markers {layers or 'none'} (give the module one `pytestmark`)")
+        if item.get_closest_marker("slow") is not None:
+            wrong.append(f"{item.nodeid}: marked slow by hand (use a fixture from SLOW_FIXTURES instead)")
+        if any(name in SLOW_FIXTURES for name in item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+    if wrong:
+        raise pytest.UsageError("tests/conftest.py rules:\n" + "\n".join(wrong))
+    layer_of = lambda item: next(m.name for m in item.iter_markers() if m.name in LAYERS)  # noqa: E731
+    items.sort(key=lambda item: (RUN_ORDER.index(layer_of(item)), Path(str(item.fspath)).name))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -2,6 +2,8 @@
 background, then from disk), combined per image."""
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from fer_core.app.ui import plain, show_error
@@ -17,6 +19,25 @@ from fer_core.relabel.suggest import (
 @st.cache_resource(max_entries=2)
 def _votes(version: str, target: str, _ds):
     return votes_distribution(_ds, target)
+
+
+_LOCK = threading.Lock()
+_COMBINED: dict = {}  # (version, target, sources, n) -> (votes, model, Suggestions), shared by the sessions
+
+
+def _combined(key: tuple, votes, model, n: int) -> Suggestions:
+    """combine() is O(rows x classes): once per pair of source arrays, not on every keypress. The arrays are held
+    and compared by identity, so a new model array (a run trained again) is never served stale suggestions."""
+    with _LOCK:  # sessions rerun on their own threads
+        hit = _COMBINED.get(key)
+        if hit is not None and hit[0] is votes and hit[1] is model:
+            return hit[2]
+        out = combine(votes, model, key[2], n=n)
+        _COMBINED.pop(key, None)
+        while len(_COMBINED) >= 4:
+            _COMBINED.pop(next(iter(_COMBINED)))
+        _COMBINED[key] = (votes, model, out)
+        return out
 
 
 @st.cache_resource(max_entries=2)
@@ -46,4 +67,4 @@ def suggestions_for(ds, target: str, choice: str, runs: dict, oofs: list, rounds
             model = job.result()
     if model is not None:
         sources += (choice,)
-    return combine(votes, model, sources, n=len(ds)), pending
+    return _combined((ds.version, target, sources, len(ds)), votes, model, len(ds)), pending

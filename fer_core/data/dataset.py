@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -55,8 +56,13 @@ class Dataset:
 
     @property
     def split_names(self) -> list[str]:
+        return list(self._split_names)
+
+    @cached_property
+    def _split_names(self) -> tuple[str, ...]:
+        """Once per Dataset (frozen: its rows never change): a page asks on every rerun, and the scan is O(rows)."""
         present = list(dict.fromkeys(self.splits.tolist()))
-        return sorted(present, key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else 99, s))
+        return tuple(sorted(present, key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else 99, s)))
 
     def select(self, mask: np.ndarray) -> "Dataset":
         """Rows where mask is true (or the given indices), same version lineage noted in the name."""

@@ -15,6 +15,31 @@ def _root(root: Path | str | None) -> Path:
     return Path(root) if root else models_dir()
 
 
+_READ = (layout.MODEL, layout.CONFIG, layout.METRICS, layout.RECORD, layout.CARD)  # what Run.load reads
+_LOADED: dict[str, tuple[tuple, Run]] = {}  # run folder -> (its files' stat signature, the Run read then)
+
+
+def _load_cached(folder: Path) -> Run:
+    """Run.load, again only when one of the files it reads changed: pages list the runs on every rerun (a
+    keypress on Relabel), and reading a few dozen runs' JSON costs ~15 ms each time. Runs are never mutated."""
+    signature = []
+    for name in _READ:
+        try:
+            st = os.stat(folder / name)
+            signature.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            signature.append(None)
+    key, signature = str(folder), tuple(signature)
+    hit = _LOADED.get(key)
+    if hit is not None and hit[0] == signature:
+        return hit[1]
+    if len(_LOADED) > 4096:  # many short-lived folders (tests): start over rather than grow
+        _LOADED.clear()
+    run = Run.load(folder)
+    _LOADED[key] = (signature, run)
+    return run
+
+
 def list_runs(root: Path | str | None = None, *, include_broken: bool = True) -> list[Run]:
     """Every finished run folder (one with a model file, or a config written at the end), oldest first."""
     root = _root(root)
@@ -26,7 +51,7 @@ def list_runs(root: Path | str | None = None, *, include_broken: bool = True) ->
             continue
         if not ((d / layout.MODEL).exists() or (d / layout.RECORD).exists() or (d / layout.CONFIG).exists()):
             continue
-        run = Run.load(d)
+        run = _load_cached(d)
         if include_broken or not run.broken:
             runs.append(run)
     return runs

@@ -5,10 +5,11 @@ from streamlit.testing.v1 import AppTest
 from conftest import REPO
 from fer_core.evaluation.evaluate import evaluate
 
+pytestmark = pytest.mark.app  # layer (the folder says the subject)
+
 COMPARE = str(REPO / "app_pages" / "4_Compare.py")
 
 
-@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_compare_shows_runs_and_ensemble_with_the_cli_numbers(two_runs):
     at = AppTest.from_file(COMPARE, default_timeout=300)
     at.run()
@@ -44,7 +45,6 @@ def test_compare_without_runs_explains_what_to_do(monkeypatch, tmp_path):
     assert not at.exception and "No usable runs" in at.info[0].value
 
 
-@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_compare_shows_a_sweep_with_optunas_plots(two_runs, monkeypatch, tmp_path):
     """A study in models/sweeps/ (trials recorded directly: the plots are what is tested here, not training)."""
     import shutil
@@ -73,7 +73,6 @@ def test_compare_shows_a_sweep_with_optunas_plots(two_runs, monkeypatch, tmp_pat
         assert name in titles, name
 
 
-@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_compare_shows_the_paired_tests_of_an_ablation_sweep(two_runs, monkeypatch, tmp_path):
     """Variants x seeds (trials recorded directly, each run a copy with its own test accuracy)."""
     import json
@@ -111,7 +110,6 @@ def test_compare_shows_the_paired_tests_of_an_ablation_sweep(two_runs, monkeypat
     assert any("ANOVA" in c.value and "cannot reach p < 0.05" in c.value for c in at.caption)
 
 
-@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
 def test_compare_scores_a_run_on_affectnet_as_distributed(two_runs, shared_data, tmp_path):
     """'Other path…' takes a dataset in its authors' layout; the page names the classes scored and left out."""
     import layout_fixtures

@@ -7,6 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.app  # layer (the folder says the subject)
+
 HOME = str(REPO / "app_pages" / "0_Overview.py")
 DATASET = str(REPO / "app_pages" / "1_Dataset.py")
 
@@ -51,14 +53,14 @@ def test_dataset_page_on_demo_has_all_sections():
     assert len(at.get("image")) >= 1
 
 
-def test_dataset_map_tab_builds_the_map_then_finds_similar_images_and_near_duplicates(two_runs, tmp_path, monkeypatch):
+def test_dataset_map_tab_builds_the_map_then_finds_similar_images_and_near_duplicates(shipped_run, tmp_path, monkeypatch):
     import time
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path))  # a map other tests built would already be on disk
     at = AppTest.from_file(DATASET, default_timeout=120)
     at.session_state["dataset_tab"] = "Map and neighbours"  # the tab is lazy: its content runs only while open
     at.run()
     assert not at.exception
-    at.selectbox(key="map_run").select(two_runs[0].name).run()
+    at.selectbox(key="map_run").select(shipped_run.name).run()
     at.button(key="map_build").click().run()
     deadline = time.time() + 90
     def has_map():  # the class balance tab draws a chart too: the map's own widgets say it is there
@@ -165,16 +167,15 @@ def test_dataset_page_refuses_paths_outside_the_roots_without_a_hint_of_their_co
 
 
 @pytest.mark.parametrize("page", ["2_Relabel.py", "3_Train.py", "4_Compare.py", "5_Live.py"])
-def test_every_page_that_lists_runs_names_the_broken_ones(page, two_runs, monkeypatch, tmp_path):
+def test_every_page_that_lists_runs_names_the_broken_ones(page, tiny_run, monkeypatch, tmp_path):
     import shutil
 
     import streamlit_webrtc
     monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", lambda **kw: None)  # cannot run under AppTest
     monkeypatch.setenv("FER_MODELS_DIR", str(tmp_path))
-    for run in two_runs:
-        shutil.copytree(run, tmp_path / run.name)
+    shutil.copytree(tiny_run, tmp_path / tiny_run.name)
     broken = tmp_path / "20991231-235959-newest-but-broken-0000"
-    shutil.copytree(two_runs[0], broken)
+    shutil.copytree(tiny_run, broken)
     (broken / "config.json").write_text("{oops")
     at = AppTest.from_file(str(REPO / "app_pages" / page), default_timeout=240)
     at.run()

@@ -1,9 +1,12 @@
 """AppTest for Relabel: label with the class buttons, undo, survive a fresh session, agreement, export."""
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
 from fer_core.data.loading import load_dataset
 from fer_core.relabel.store import LabelStore
+
+pytestmark = pytest.mark.app  # layer (the folder says the subject)
 
 RELABEL = str(REPO / "app_pages" / "2_Relabel.py")
 
@@ -63,7 +66,7 @@ def test_two_annotators_agreement_and_export(monkeypatch, tmp_path):
     assert load_dataset(tmp_path / "out" / "fer2024-fer2024.csv").scheme == "fer2024"
 
 
-def test_model_prediction_and_ranking_queue(monkeypatch, tmp_path, two_runs):
+def test_model_prediction_and_ranking_queue(monkeypatch, tmp_path, two_runs):  # ranks by a run of this data
     at = start(monkeypatch, tmp_path)
     run_id = two_runs[0].name
     at.sidebar.selectbox(key="q_predict").select(run_id).run()
@@ -89,12 +92,12 @@ def test_the_annotator_name_survives_a_reload_and_navigation_clears_the_saved_li
     assert not any("Type your name" in i.value for i in reloaded.info)
 
 
-def test_grid_view_offers_pages_by_suggested_class_and_progress_counts_routes(monkeypatch, tmp_path, two_runs):
+def test_grid_view_offers_pages_by_suggested_class_and_progress_counts_routes(monkeypatch, tmp_path, shipped_run):
     at = start(monkeypatch, tmp_path, "dana")
     at.radio(key="relabel_view").set_value("Grid").run()
     assert any("No open image has a suggestion" in i.value for i in at.info)  # no votes, no default model here
-    at.sidebar.selectbox(key="s_model").select(two_runs[0].name).run()
-    at.sidebar.slider(key="s_prob").set_value(0.15).run()  # the demo has no votes: a 3-epoch model alone suggests
+    at.sidebar.selectbox(key="s_model").select(shipped_run.name).run()
+    at.sidebar.slider(key="s_prob").set_value(0.15).run()  # the demo has no votes: the model alone suggests
     at.radio(key="relabel_view").set_value("Grid").run()
     assert not at.exception
     import time

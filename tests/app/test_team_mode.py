@@ -2,9 +2,12 @@
 import subprocess
 import sys
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
+
+pytestmark = pytest.mark.app  # layer (the folder says the subject)
 
 HOME = str(REPO / "Home.py")
 

@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 from conftest import REPO
 from fer_core.app.auth import add_user
 
+pytestmark = pytest.mark.app  # layer (the folder says the subject)
+
 RELABEL = str(REPO / "app_pages" / "2_Relabel.py")
 
 

@@ -6,6 +6,8 @@ from streamlit.testing.v1 import AppTest
 from conftest import REPO
 from fer_core.jobs.store import JobStore
 
+pytestmark = pytest.mark.app  # layer (the folder says the subject)
+
 TRAIN = str(REPO / "app_pages" / "3_Train.py")
 
 
@@ -102,8 +104,7 @@ def test_a_typed_dataset_sets_the_scheme_and_is_checked_before_queueing(monkeypa
     assert JobStore().list() == []
 
 
-@pytest.mark.slow  # trains through real processes: `make test`, not `make test-fast`
-def test_a_cut_off_run_is_offered_for_resume_and_finishes(monkeypatch, tmp_path):
+def test_a_cut_off_run_is_offered_for_resume_and_finishes(trains_for_minutes, monkeypatch, tmp_path):
     import json
 
     import pytest

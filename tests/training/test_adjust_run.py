@@ -2,12 +2,15 @@
 import json
 
 import numpy as np
+import pytest
 
 from fer_core.runs.loader import load_model
 from fer_core.runs.run import Run
 from fer_core.training.adjust import adjust_run
 from fer_core.training.config import TrainConfig
 from fer_core.training.lifecycle import train
+
+pytestmark = pytest.mark.training  # layer (the folder says the subject)
 
 
 def test_adjusted_run_is_a_complete_run_with_the_shift_in_its_bias(tmp_path):

@@ -12,6 +12,8 @@ from fer_core.runs.transfer import bundle_runs, unbundle_runs
 from fer_core.training.config import TrainConfig
 from fer_core.training.time_boxed import run_batch
 
+pytestmark = pytest.mark.training  # layer (the folder says the subject)
+
 
 def _recipe(path, name, epochs):
     cfg = TrainConfig(architecture="cnn004", data="demo", epochs=epochs, batch_size=16, max_steps_per_epoch=2,

@@ -10,6 +10,8 @@ from fer_core.training.distill import blend_targets
 from fer_core.training.lifecycle import train
 from fer_core.training.progress import Progress
 
+pytestmark = pytest.mark.training  # layer (the folder says the subject)
+
 
 def test_blend_keeps_distributions_and_temperature_softens():
     labels = np.eye(3, dtype=np.float32)[[0, 1]]

