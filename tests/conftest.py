@@ -29,6 +29,15 @@ def pytest_configure(config):
     os.environ["FER_DATA_ROOTS"] = os.pathsep.join([tempfile.gettempdir(), str(SHARED_DATA)])
 
 
+def python_ok(code: str, timeout: int = 300):
+    """Run `code` in a fresh Python from the repository (imports measured from nothing); it must exit 0."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """A real PostgreSQL server (started here when it is the local cluster); under CI=true its absence fails."""
@@ -133,17 +142,20 @@ FACES = REPO / "tests" / "fixtures" / "faces"  # public-domain crops shipped in 
 
 @pytest.fixture(scope="session")
 def real_faces() -> np.ndarray:
-    """Ten 48x48 grey real faces (three people: as is, mirrored, zoomed in, darker), neighbours are different
-    people; each one found by the default detector when pasted at 200 px."""
+    """Ten 48x48 grey real faces of two people (as is, mirrored, zoomed in, lower contrast, brighter), neighbours alternating;
+    each one found once by the default detector when pasted at 200 px. (The cameraman photo, looking down, gave the
+    detector a second box now and then: left out.)"""
     from fer_core.live.detect import FaceDetector
-    people = [cv2.imread(str(FACES / f"{name}.png"), cv2.IMREAD_GRAYSCALE) for name in ("astronaut", "hopper", "cameraman")]
+    people = [cv2.imread(str(FACES / f"{name}.png"), cv2.IMREAD_GRAYSCALE) for name in ("astronaut", "hopper")]
+    mirrored = [p[:, ::-1] for p in people]
     zoom = [cv2.resize(p[6:90, 6:90], (96, 96), interpolation=cv2.INTER_AREA) for p in people]
-    darker = [np.clip(255 * (p / 255.0) ** 1.4, 0, 255).astype(np.uint8) for p in people]
-    a, h, c = range(3)  # the cameraman's mirrored and zoomed crops give the detector a second box: left out
-    variants = people + [people[a][:, ::-1], people[h][:, ::-1], darker[c], zoom[a], zoom[h], darker[a], darker[h]]
+    flatter = [(64 + 0.6 * p).astype(np.uint8) for p in people]  # lower contrast
+    brighter = [np.clip(255 * (p / 255.0) ** 0.75, 0, 255).astype(np.uint8) for p in mirrored]
+    variants = [v for kind in (people, mirrored, zoom, flatter, brighter) for v in kind]
     faces = np.stack([cv2.resize(v, (48, 48), interpolation=cv2.INTER_AREA) for v in variants])
     detector = FaceDetector()
-    assert all(len(detector.detect(frame_with(f)[..., 0])) == 1 for f in faces)  # keep the tests about the pipeline
+    # keep the tests about the pipeline: one box per face wherever the tests paste it (videos move it sideways)
+    assert all(len(detector.detect(frame_with(f, at=(x, 140))[..., 0])) == 1 for f in faces for x in (10, *range(196, 252, 4), 420))
     return faces
 
 

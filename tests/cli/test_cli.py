@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, python_ok
 
 pytestmark = pytest.mark.processes  # layer (the folder says the subject)
 
@@ -62,8 +62,7 @@ def test_import_boundaries():
             "assert 'keras' not in sys.modules, 'keras'; "
             "import streamlit_webrtc, fer_core.live.pipeline, fer_core.live.video; "
             "bad = [m for m in ('sklearn', 'scipy') if m in sys.modules]; assert not bad, bad")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
+    python_ok(code)
 
 
 def test_relabel_suggest_and_learn_from_the_command_line(two_runs, tmp_path, monkeypatch):

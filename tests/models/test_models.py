@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import python_ok
 from fer_core.models import ARCHITECTURES, build_model
 from fer_core.training.config import TrainConfig
 from fer_core.training.lifecycle import train
@@ -70,18 +71,13 @@ def test_efficientnetb3_trains_two_steps_from_scratch_and_says_so(trains_for_min
 
 def test_saved_run_loads_in_a_fresh_process_and_holds_no_optimizer_state(tmp_path):
     """A new process (like the app after a restart) must find the custom CBAM layers; files stay lean."""
-    import subprocess
-    import sys
-
-    from conftest import REPO
     run = train(TrainConfig(architecture="cbam5cnn", data="demo", epochs=1, batch_size=16, max_train_images=32,
                             max_steps_per_epoch=1), out_root=tmp_path)
     params = json.loads((run / "run.json").read_text())["parameters"]
     assert (run / "model.keras").stat().st_size < params * 4 * 1.2  # weights only, no Adam moments
     code = ("import numpy as np; from fer_core.runs.loader import load_model; "
             f"m = load_model({str(run)!r}); print(m.predict(np.zeros((1,48,48,1),'float32'), verbose=0).shape)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = python_ok(code)
     assert "(1, 7)" in out.stdout
 
 
