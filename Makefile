@@ -24,7 +24,7 @@ run: install
 test: install
 	$(PY) -m pytest
 
-# Under 3 minutes here (2:13 measured): the unit layer and AppTest of every page without `slow` (tests whose
+# Under 3 minutes here (1:22-2:13 measured): the unit layer and AppTest of every page without `slow` (tests whose
 # fixtures train for minutes), on three workers for two cores: many tests wait on a job, a thread or a poll. The process layer (CLI, jobs, sweeps: each test starts Python and TensorFlow
 # again), training and browser layers run in `make test`.
 test-fast: install
