@@ -5,6 +5,8 @@ import gzip
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,8 +33,6 @@ def pytest_configure(config):
 
 def python_ok(code: str, timeout: int = 300):
     """Run `code` in a fresh Python from the repository (imports measured from nothing); it must exit 0."""
-    import subprocess
-    import sys
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, out.stderr[-2000:]
     return out

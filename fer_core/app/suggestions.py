@@ -25,14 +25,15 @@ _LOCK = threading.Lock()
 _COMBINED: dict = {}  # (version, target, sources, n) -> (votes, model, Suggestions), shared by the sessions
 
 
-def _combined(key: tuple, votes, model, n: int) -> Suggestions:
+def _combined(version: str, target: str, sources: tuple, n: int, votes, model) -> Suggestions:
     """combine() is O(rows x classes): once per pair of source arrays, not on every keypress. The arrays are held
     and compared by identity, so a new model array (a run trained again) is never served stale suggestions."""
+    key = (version, target, sources, n)
     with _LOCK:  # sessions rerun on their own threads
         hit = _COMBINED.get(key)
         if hit is not None and hit[0] is votes and hit[1] is model:
             return hit[2]
-        out = combine(votes, model, key[2], n=n)
+        out = combine(votes, model, sources, n=n)
         _COMBINED.pop(key, None)
         while len(_COMBINED) >= 4:
             _COMBINED.pop(next(iter(_COMBINED)))
@@ -67,4 +68,4 @@ def suggestions_for(ds, target: str, choice: str, runs: dict, oofs: list, rounds
             model = job.result()
     if model is not None:
         sources += (choice,)
-    return _combined((ds.version, target, sources, len(ds)), votes, model, len(ds)), pending
+    return _combined(ds.version, target, sources, len(ds), votes, model), pending

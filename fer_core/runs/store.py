@@ -73,7 +73,7 @@ def pointed_run(root: Path | str | None = None) -> Run | None:
     if not wanted or wanted.startswith(".") or Path(wanted).name != wanted or wanted.endswith(layout.PARTIAL) \
             or not named.is_dir():
         return None
-    run = Run.load(named)
+    run = _load_cached(named)
     return None if run.broken else run
 
 
