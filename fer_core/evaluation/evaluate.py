@@ -23,6 +23,7 @@ from fer_core.errors import DataError
 from fer_core.evaluation.metrics import full_metrics
 from fer_core.evaluation.stats import bootstrap_ci
 from fer_core.models.predict import predict_probs, tta_mode
+from fer_core.data.rows import Rows
 from fer_core.runs.loader import load_model
 from fer_core.runs.run import Run
 from fer_core.settings import cache_dir
@@ -220,7 +221,7 @@ def evaluate(run_dirs, data: str | None = None, split: str = "PrivateTest", tta:
     for k, r in enumerate(records):
         model = load_model(r)
         step = None if progress is None else (lambda f, k=k: progress((k + f) / len(records)))
-        p = predict_probs(model, ds.images[idx], tta, progress=step)
+        p = predict_probs(model, Rows(ds.images, idx), tta, progress=step)
         probs_sum = p if probs_sum is None else probs_sum + p
         params += int(model.count_params())
     lat = _ensemble_latency(records) if latency else {}

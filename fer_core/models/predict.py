@@ -41,24 +41,24 @@ def tta_views(x: np.ndarray, mode: str):
     yield x[:, :, ::-1]
 
 
-def predict_probs(model, images: np.ndarray, tta: bool | str = False, batch_size: int = 256,
+def predict_probs(model, images, tta: bool | str = False, batch_size: int = 256,
                   progress=None, chunk: int = 4096) -> np.ndarray:
     """Class probabilities, averaged over the test-time augmentation views of `tta` (see TTA_MODES).
-    With `progress`, it is called with the fraction done after every `chunk` images of every view (the Compare page's
-    bar; an exception it raises, such as Streamlit stopping a script run, stops the work there)."""
-    x = images[..., None].astype(np.float32)
-    views = list(tta_views(x, tta_mode(tta)))  # numpy views of one padded array: no copies
-    step = chunk if progress is not None else max(len(x), 1)
-    out = []
-    for i, v in enumerate(views):
-        parts = []
-        for start in range(0, len(v), step):
-            parts.append(np.asarray(model.predict(np.ascontiguousarray(v[start:start + step]), batch_size=batch_size,
-                                                  verbose=0)))
+    Works through `images` (an array or `Rows` of a mapped cache) `chunk` rows at a time, so only one chunk is ever
+    held as float32 views. With `progress`, it is called with the fraction done after every view of every chunk (the
+    Compare page's bar; an exception it raises, such as Streamlit stopping a script run, stops the work there)."""
+    mode = tta_mode(tta)
+    out, n = [], len(images)
+    for start in range(0, n, chunk):
+        x = np.asarray(images[start:start + chunk])[..., None].astype(np.float32)
+        views = list(tta_views(x, mode))  # numpy views of one padded array: no copies
+        probs = []
+        for k, v in enumerate(views, start=1):
+            probs.append(np.asarray(model.predict(np.ascontiguousarray(v), batch_size=batch_size, verbose=0)))
             if progress is not None:
-                progress((i + min(start + step, len(v)) / len(v)) / len(views))
-        out.append(np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32))
-    return np.mean(out, axis=0)
+                progress((start + len(x) * k / len(views)) / n)
+        out.append(np.mean(probs, axis=0))
+    return np.concatenate(out) if out else np.zeros((0, model.output_shape[-1]), np.float32)
 
 
 def _faster(a, b, x, calls: int, margin: float = 0.95) -> bool:

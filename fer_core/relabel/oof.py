@@ -42,9 +42,9 @@ def out_of_fold(cfg: TrainConfig, folds: int = 5, progress: Progress | None = No
         if progress.cancelled():
             raise Cancelled("out-of-fold training was cancelled")
         progress.message(f"fold {k + 1}/{folds}: training on {len(fit_rows)}, predicting {len(held_rows)}")
-        part = SplitArrays(x.images[fit_rows], x.targets[fit_rows], x.labels[fit_rows], x.ids[fit_rows])
+        part = SplitArrays(x.images.subset(fit_rows), x.targets[fit_rows], x.labels[fit_rows], x.ids[fit_rows])
         model = fit_model(cfg, part, data.val, len(data.class_names), progress, work).model
-        probs[held_rows] = predict_probs(model, x.images[held_rows])
+        probs[held_rows] = predict_probs(model, x.images.subset(held_rows))
     name = f"{cfg.run_name or cfg.architecture}-{folds}fold-{time.strftime('%Y%m%d-%H%M%S')}"
     out = oof_dir(out_root) / f"{name}.npz"
     with atomic_path(out, suffix=".npz") as tmp:

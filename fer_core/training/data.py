@@ -9,13 +9,14 @@ from fer_core.data.ferplus import require_votes, votes_in_scheme, votes_labels
 from fer_core.data.loading import load_dataset
 from fer_core.data.pack import is_pack
 from fer_core.data.quality import image_hashes, leaked
+from fer_core.data.rows import Rows
 from fer_core.data.schemes import UNMAPPED, get_scheme
 from fer_core.errors import DataError
 
 
 @dataclass
 class SplitArrays:
-    images: np.ndarray  # n x 48 x 48 uint8
+    images: Rows | np.ndarray  # n x 48 x 48 uint8, read from the dataset's (mapped) array when indexed
     targets: np.ndarray  # n x K float32 (one-hot or soft)
     labels: np.ndarray  # n hard labels (argmax of targets)
     ids: np.ndarray
@@ -124,7 +125,7 @@ def prepare(cfg) -> TrainingData:
         notes.append(f"Training on a random subset of {cfg.max_train_images} images (seed {cfg.seed}).")
 
     def arrays(rows):
-        return SplitArrays(ds.images[rows], targets[rows], targets[rows].argmax(axis=1), ds.ids[rows])
+        return SplitArrays(Rows(ds.images, rows), targets[rows], targets[rows].argmax(axis=1), ds.ids[rows])
 
     def split(name):
         rows = np.flatnonzero(usable & (ds.splits == name))

@@ -16,7 +16,7 @@ import numpy as np
 from fer_core.atomic import write_text
 from fer_core.models.registry import ARCHITECTURES, build_model, check_model_options
 from fer_core.runs import layout
-from fer_core.training.batches import steps_per_epoch, training_batches
+from fer_core.training.batches import PlainBatches, steps_per_epoch, training_batches
 from fer_core.training.config import XLA_FROM_STEPS, TrainConfig
 from fer_core.training.progress import HistoryProgress, Progress
 
@@ -211,7 +211,7 @@ def fit_model(cfg: TrainConfig, train, val, n_classes: int, progress: Progress, 
         if _is_backbone(cfg.architecture) and not pretrained:
             progress.message("No local ImageNet weights given: the backbone trains from random initialisation.")
     weights = sample_weights(cfg, train.labels, n_classes)
-    val_xy = (val.images[..., None].astype(np.float32), val.targets)
+    val_xy = PlainBatches(val.images, val.targets, cfg.batch_size)  # the batch size fit used for arrays
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
     collect = HistoryProgress(progress, history)
     plan = phases(cfg)

@@ -36,3 +36,16 @@ def test_an_exception_from_progress_stops_the_work():
     with pytest.raises(KeyboardInterrupt):
         predict_probs(tiny_model(), np.zeros((50, 48, 48), np.uint8), "shift10", progress=stop, chunk=16)
     assert len(calls) == 1
+
+
+def test_rows_of_a_mapped_cache_predict_as_the_copied_array(tmp_path):
+    """Evaluation and training pass splits as `Rows` of the mapped cache: same probabilities as the copy."""
+    from fer_core.data.rows import Rows
+    from fer_core.models.predict import predict_probs
+    images = np.random.default_rng(1).integers(0, 256, (60, 48, 48), np.uint8)
+    images.tofile(tmp_path / "x.u8")
+    base = np.memmap(tmp_path / "x.u8", np.uint8, "r", shape=images.shape)
+    picked = np.random.default_rng(2).permutation(60)[:37]
+    model = tiny_model()
+    assert np.array_equal(predict_probs(model, Rows(base, picked), "flip", chunk=16),
+                          predict_probs(model, images[picked], "flip", chunk=16))

@@ -86,3 +86,14 @@ def test_the_hold_out_split_holds_out_the_rows_scikit_learn_did():
         expected = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
         got = _hold_out(labels, rows, fraction, seed)
         assert all(np.array_equal(np.sort(e), g) for e, g in zip(expected, got)), case
+
+
+def test_splits_are_row_selections_of_the_mapped_cache_not_copies(tiny_csv):
+    """Issue #35: training reads the memory-mapped cache batch by batch; a split is never copied whole."""
+    from fer_core.data.rows import Rows
+    path, images, labels, usage = tiny_csv
+    load_dataset(path)  # the first load writes the cache; training opens it mapped
+    data = prepare(TrainConfig(data=str(path)))
+    for split in (data.train, data.val, data.test):
+        assert isinstance(split.images, Rows) and isinstance(split.images.base, np.memmap)
+        assert np.array_equal(np.asarray(split.images), images[split.images.rows])
