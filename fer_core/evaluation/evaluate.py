@@ -18,12 +18,12 @@ from fer_core.data.dataset import Dataset
 from fer_core.data.ferplus import GROUND_TRUTHS, votes_labels
 from fer_core.data.loading import load_dataset
 from fer_core.data.quality import image_hashes, leaked
+from fer_core.data.rows import Rows
 from fer_core.data.schemes import UNMAPPED, get_scheme, map_labels, mapping_table
 from fer_core.errors import DataError
 from fer_core.evaluation.metrics import full_metrics
 from fer_core.evaluation.stats import bootstrap_ci
 from fer_core.models.predict import predict_probs, tta_mode
-from fer_core.data.rows import Rows
 from fer_core.runs.loader import load_model
 from fer_core.runs.run import Run
 from fer_core.settings import cache_dir
