@@ -1,11 +1,13 @@
 """Streamlit glue shared by pages: cached loading, the dataset picker, error display. No data logic here."""
 from __future__ import annotations
 
+import contextvars
 import re
 from pathlib import Path
 
 import streamlit as st
 
+from fer_core.data.load_progress import reporting
 from fer_core.data.loading import load_dataset
 from fer_core.data.quality import analyse
 from fer_core.data.sources import available_sources, describe_missing_data
@@ -28,8 +30,21 @@ def _mtime(path: str) -> float:
 
 
 def load(path: str):
-    """The dataset at `path`, cached per file version; DataError propagates for the caller to show."""
-    return cached_dataset(path, _mtime(path))
+    """The dataset at `path`, cached per file version; DataError propagates for the caller to show. A first load
+    (nothing cached yet: minutes for AffectNet's photos or a CSV of millions of rows) shows a progress bar."""
+    bar = st.empty()
+    # Drawn in the context from outside the cached call: inside it, Streamlit records elements to replay on
+    # every later cache hit, and replaying one drawn on a placeholder made outside fails.
+    outside = contextvars.copy_context()
+
+    def show(fraction: float, what: str) -> None:
+        outside.run(bar.progress, fraction, text=f"{what}: {fraction:.0%} (a first load; later ones use the cache)")
+
+    try:
+        with reporting(show):
+            return cached_dataset(path, _mtime(path))
+    finally:
+        bar.empty()
 
 
 def dataset_picker(key: str = "dataset"):

@@ -23,6 +23,7 @@ import numpy as np
 from fer_core.atomic import atomic_path
 from fer_core.data.csv_cache import MemorySink, cache_paths, read_cache, write_cache
 from fer_core.data.dataset import finish_content_hash
+from fer_core.data.load_progress import report
 from fer_core.errors import DataError
 
 PIXELS_PER_IMAGE = 48 * 48
@@ -53,12 +54,15 @@ def _unreadable(path: Path, exc: Exception) -> DataError:
 
 
 def _line_chunks(path: Path):
-    """Lists of up to CHUNK_ROWS raw lines (newline kept), read through a buffered (or gzip) stream."""
+    """Lists of up to CHUNK_ROWS raw lines (newline kept), read through a buffered (or gzip) stream; the share of
+    the file's bytes read so far goes to `load_progress.report`."""
     try:
-        fh = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb", buffering=1 << 20)
+        raw = open(path, "rb", buffering=1 << 20)
     except OSError as exc:
         raise _unreadable(path, exc) from exc
-    with fh:
+    size = os.fstat(raw.fileno()).st_size
+    fh = gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw
+    with raw, fh:
         while True:
             try:
                 lines = list(islice(fh, CHUNK_ROWS))
@@ -66,6 +70,7 @@ def _line_chunks(path: Path):
                 raise _unreadable(path, exc) from exc
             if not lines:
                 return
+            report(raw.tell(), size, f"Reading {path.name}")
             yield lines
 
 

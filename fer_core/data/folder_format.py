@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_core.data.load_progress import report
 from fer_core.data.schemes import get_scheme
 from fer_core.errors import DataError
 
@@ -64,7 +65,10 @@ def load_folder(root: str | Path, scheme: str = "fer2013"):
     """Returns images, labels, splits, ids (relative paths)."""
     root = Path(root)
     entries = list_images(root, scheme)
-    images = np.stack([read_image_48(f) for f, _, _ in entries])
+    images = np.empty((len(entries), 48, 48), np.uint8)
+    for i, (f, _, _) in enumerate(entries):
+        images[i] = read_image_48(f)
+        report(i + 1, len(entries), f"Reading images in {root.name}")
     labels = np.array([lab for _, lab, _ in entries], dtype=np.int64)
     splits = np.array([s for _, _, s in entries])
     ids = np.array([str(f.relative_to(root)) for f, _, _ in entries])

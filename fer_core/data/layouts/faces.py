@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_core.data.load_progress import report
+
 IMAGE_SIZE = 48
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # a larger file in a face dataset is not a photo of a face
 MAX_PIXELS = 50_000_000
@@ -145,7 +147,8 @@ def read_faces(rows: list[Row], face_of, out: np.ndarray, workers: int | None = 
         return i, None
 
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-        for i, problem in pool.map(one, range(len(rows)), chunksize=64):
+        for done, (i, problem) in enumerate(pool.map(one, range(len(rows)), chunksize=64), start=1):
+            report(done, len(rows), "Reading faces")
             if problem is None:
                 ok[i] = True
             else:
