@@ -14,7 +14,6 @@ import argparse
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -80,19 +79,9 @@ def main():
         onnx_path = export_run(fer.run, "onnx", out=Path(tmp) / "fer.onnx")
         report["accuracy"]["exported ONNX file"] = float(
             (FER(onnx_path, detector=None).classify(images).argmax(1) == labels).mean())
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = subprocess.Popen([sys.executable, "-m", "fer_core", "serve", "--detector", "none", "--port", str(port)],
-                                  cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
+        from fer_core.server.local import local_server
+        with local_server("--detector", "none", cwd=REPO, wait_s=240, stderr=subprocess.DEVNULL) as (_, port):
             import httpx
-            for _ in range(240):
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
             tops = []
             with httpx.Client(timeout=120) as client:
                 for start in range(0, len(images), 32):
@@ -101,9 +90,6 @@ def main():
                     r = client.post(f"http://127.0.0.1:{port}/v1/analyze/batch", files=files)
                     tops += [x["faces"][0]["top"] for x in r.json()["results"]]
             report["accuracy"]["REST server (batch endpoint)"] = accuracy(tops, labels, names)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     report["all_equal_to_recorded"] = all(abs(a - recorded) < 1e-9 for a in report["accuracy"].values())
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

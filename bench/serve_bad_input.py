@@ -16,7 +16,6 @@ import os
 import select
 import socket
 import struct
-import subprocess
 import sys
 import time
 import zlib
@@ -230,20 +229,10 @@ def main():
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "serve_bad_input.json"))
     args = parser.parse_args()
     all_cases = cases()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "fer_core", "serve", "--port", str(port)], cwd=REPO,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    from fer_core.server.local import local_server
     results, failures = [], []
-    try:
+    with local_server(cwd=REPO, wait_s=240) as (server, port):
         import httpx
-        for _ in range(240):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.5)
         body, ctype = multipart("image", "ok.jpg", good_jpeg())
         for _ in range(20):  # warm-up: what a normal request allocates is not a leak
             send(port, {"path": "/v1/analyze", "body": body, "headers": {"content-type": ctype}})
@@ -285,9 +274,6 @@ def main():
         time.sleep(2)  # let the video worker finish anything queued, and the allocator settle
         end_mb = rss_mb(server.pid)
         alive = server.poll() is None and httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     report = {"cases": len(results), "ok": sum(r["ok"] for r in results), "failures": failures,
               "server_alive_throughout": alive and not any(r.get("status") is None for r in failures),
               "rss_mb": {"start": round(start_mb, 1), "peak": round(peak_mb, 1), "end": round(end_mb, 1),

@@ -13,8 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -129,24 +127,10 @@ def main():
     images = jpegs()
     before = bound(images)
     report = {"images": f"{len(images)} 640x480 JPEGs (q90), one CK+ face of 160-220 px on a photo"}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "fer_core", "serve", "--port", str(port)], cwd=REPO,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        import httpx
-        for _ in range(240):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    from fer_core.server.local import local_server
+    with local_server(cwd=REPO, wait_s=240) as (_, port):
         requests = [request_bytes(d, port) for d in images]
         report["runs"] = [asyncio.run(load(port, requests, c, args.seconds)) for c in (1, 4, 16)]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     after = bound(images)  # measured again: the machine's speed drifts; the share uses the mean of both
     report["bound"] = {**after, "requests_per_s": round((before["requests_per_s"] + after["requests_per_s"]) / 2, 1),
                        "before_requests_per_s": before["requests_per_s"], "after_requests_per_s": after["requests_per_s"]}

@@ -2,10 +2,8 @@
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 
 import cv2
 import pytest
@@ -67,20 +65,8 @@ def test_http_snippet(workdir):
     [code] = snippets("Use it over HTTP")
     lines = code.strip().splitlines()
     assert lines[0].startswith("python -m fer_core serve &")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(shell(lines[0].split("&")[0]).split() + ["--port", str(port)], cwd=workdir, env=env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        import httpx
-        for _ in range(120):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert server.poll() is None, server.stderr.read()[-2000:]
-                time.sleep(0.5)
+    from fer_core.server.local import local_server
+    with local_server(command=shell(lines[0].split("&")[0]).split(), cwd=workdir, env=env(), wait_s=120) as (_, port):
         script = shell("\n".join(lines[1:])).replace(":8000", f":{port}")
         out = subprocess.run(["bash", "-ec", script], cwd=workdir, env=env(), capture_output=True, text=True,
                              timeout=300)
@@ -89,6 +75,3 @@ def test_http_snippet(workdir):
         assert len(bodies[0]["faces"]) == 1 and len(bodies[1]["results"]) == 2
         assert bodies[2]["status"] == "done" and {r["frame"] for r in bodies[2]["rows"]} == {0, 2, 4, 6, 8}
         assert bodies[3]["models"][0]["classes"][3] == "happy"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
