@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
@@ -37,6 +38,31 @@ def server_rss_mb(port: str) -> float:
         except OSError:
             continue
     return float("nan")
+
+
+def cpu_seconds(port: str) -> dict:
+    """CPU seconds used so far by the Streamlit server, by Chromium's processes, and by the whole machine (busy
+    time over all cores): per-minute differences say whether a slower minute was the server's own work or CPU
+    taken by the browser or by something else on the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"server": 0.0, "chromium": 0.0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if "streamlit" in cmd and f"--server.port {port}" in cmd:
+            out["server"] += used
+        elif "chrom" in cmd.split(" ")[0]:
+            out["chromium"] += used
+    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(v) for v in first]
+    out["machine_busy"] = (sum(values[:8]) - values[3] - values[4]) / tick  # all but idle and iowait
+    return out
 
 
 def main():
@@ -68,7 +94,7 @@ def main():
                 time.sleep(0.5)
             while lb.sample(page, frame)["processed"] == 0:
                 time.sleep(0.5)
-            minutes, last = [], lb.sample(page, frame)
+            minutes, last, cpu_last = [], lb.sample(page, frame), cpu_seconds(port)
             end = time.time() + 60 * args.minutes
             while time.time() < end:
                 time.sleep(60)
@@ -79,7 +105,13 @@ def main():
                                 if k >= args.people)
                 minutes.append({"minute": len(minutes) + 1, "processed_fps": round((now["processed"] - last["processed"]) / dt, 2),
                                 "received_fps": round((now["received"] - last["received"]) / dt, 2) if now["received"] else None,
-                                "all_faces_share": round(all_faces / frames, 3), "server_rss_mb": round(server_rss_mb(port), 1)})
+                                "all_faces_share": round(all_faces / frames, 3), "server_rss_mb": round(server_rss_mb(port), 1),
+                                "stages": now["caption"]})
+                cpu_now = cpu_seconds(port)
+                used = {k: round(cpu_now[k] - cpu_last[k], 1) for k in cpu_now}
+                used["other"] = round(used["machine_busy"] - used["server"] - used["chromium"], 1)
+                minutes[-1]["cpu_s"] = used  # of 60 s x cores
+                cpu_last = cpu_now
                 print(json.dumps(minutes[-1]), flush=True)
                 last = now
             error = exception_text(page)

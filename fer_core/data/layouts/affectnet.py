@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fer_core.data.layouts.faces import Row, face_at_box, inside
 from fer_core.errors import DataError
+from fer_core.user_paths import regular_path
 
 NAME = "AffectNet"
 WHERE = "http://mohammadmahoor.com/affectnet/ (by request; the manually annotated part)"
@@ -35,7 +36,7 @@ def _lists(path: Path) -> list[Path]:
 
 
 def _header(file: Path) -> list[str]:
-    with open(file, newline="", errors="replace") as fh:
+    with open(regular_path(file), newline="", errors="replace") as fh:
         return next(csv.reader(fh), [])
 
 
@@ -62,7 +63,7 @@ def read(path: Path):
     rows = []
     for file in lists:
         split = LISTS[file.name.lower()]
-        with open(file, newline="", errors="replace") as fh:
+        with open(regular_path(file), newline="", errors="replace") as fh:
             reader = csv.DictReader(fh)
             missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
             if missing:

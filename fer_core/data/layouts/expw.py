@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fer_core.data.layouts.faces import Row, face_at_box, hashed_split, inside
 from fer_core.errors import DataError
+from fer_core.user_paths import regular_path
 
 NAME = "ExpW"
 WHERE = "https://mmlab.ie.cuhk.edu.hk/projects/socialrelation/index.html (free for research)"
@@ -47,7 +48,7 @@ def read(path: Path):
     label_file = _label_file(path)
     images = _image_root(label_file)
     rows = []
-    with open(label_file, errors="replace") as fh:
+    with open(regular_path(label_file), errors="replace") as fh:
         for n, line in enumerate(fh):
             parts = line.split()
             if not parts:

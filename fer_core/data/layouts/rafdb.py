@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fer_core.data.layouts.faces import Row, face_at_box, whole
 from fer_core.errors import DataError
+from fer_core.user_paths import regular_path
 
 LABEL_FILE = Path("EmoLabel") / "list_patition_label.txt"
 SPLITS = {"train": "Training", "test": "PrivateTest"}
@@ -34,6 +35,8 @@ def root_of(path: Path) -> Path | None:
 
 def _box(file: Path) -> tuple[float, float, float, float] | None:
     try:
+        if not file.is_file() or file.stat().st_size > 4096:  # four numbers; never a pipe or a huge file
+            return None
         x1, y1, x2, y2 = (float(v) for v in file.read_text().split()[:4])
     except (OSError, ValueError):
         return None  # the row is left out, and named, when its face is read
@@ -49,7 +52,7 @@ def read(path: Path):
         raise DataError(f"{NAME}: {LABEL_FILE} found but neither Image/aligned/ nor Image/original/ beside it",
                         path=str(root), fix="unpack aligned.zip (or original.zip) into basic/Image/")
     rows = []
-    for n, line in enumerate(labels_file.read_text(errors="replace").splitlines()):
+    for n, line in enumerate(regular_path(labels_file).read_text(errors="replace").splitlines()):
         parts = line.split()
         if not parts:
             continue
