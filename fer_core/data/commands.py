@@ -1,11 +1,29 @@
 """`python -m fer_core data info | layouts | check | pack`: a dataset's facts, quality and compact copies."""
 from __future__ import annotations
 
+import sys
+from contextlib import nullcontext
+
+
+def terminal_progress(stream=None):
+    """A first load's progress on the terminal (stderr, so --json output stays clean); nothing when stderr is not a
+    terminal (a pipe, a log file, CI)."""
+    from fer_core.data.load_progress import reporting
+    stream = stream or sys.stderr
+    if stream is not sys.stderr or stream.isatty():
+        return reporting(lambda f, what: stream.write(f"\r{what}: {f:.0%}" + ("\n" if f >= 1 else "")))
+    return nullcontext()
+
+
+def _load(path):
+    from fer_core.data.loading import load_dataset
+    with terminal_progress():
+        return load_dataset(path)
+
 
 def _data_info(args) -> dict:
-    from fer_core.data.loading import load_dataset
     from fer_core.data.report import dataset_facts
-    ds = load_dataset(args.path)
+    ds = _load(args.path)
     if args.scheme:
         ds = ds.in_scheme(args.scheme)
     return dataset_facts(ds)
@@ -19,18 +37,16 @@ def _data_layouts(args) -> dict:
 
 
 def _data_check(args) -> dict:
-    from fer_core.data.loading import load_dataset
     from fer_core.data.quality import analyse
     from fer_core.data.report import quality_facts
-    ds = load_dataset(args.path)
+    ds = _load(args.path)
     return {"name": ds.name, "version": ds.version, **quality_facts(analyse(ds), ds)}
 
 
 def _data_pack(args) -> dict:
-    from fer_core.data.loading import load_dataset
     from fer_core.data.pack import write_pack
     splits = [s for s in (args.splits or "").split(",") if s] or None
-    return {"pack": args.out, **write_pack(load_dataset(args.path), args.out, quality=args.quality, splits=splits)}
+    return {"pack": args.out, **write_pack(_load(args.path), args.out, quality=args.quality, splits=splits)}
 
 
 def add_data_commands(sub) -> None:

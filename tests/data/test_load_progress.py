@@ -65,3 +65,16 @@ def test_a_distributed_layout_reports_faces_read(tmp_path, unthrottled):
     faces = np.random.default_rng(1).integers(0, 256, (40, 48, 48), np.uint8)
     seen = reports(lf.rafdb(tmp_path / "rafdb", faces, np.arange(40) % 7))
     assert len(seen) == 40 and [f for f, _ in seen] == sorted(f for f, _ in seen) and seen[-1] == (1.0, "Reading faces")
+
+
+def test_the_terminal_shows_a_first_load_on_one_rewritten_line(tmp_path, unthrottled):
+    import io
+
+    from fer_core.data.commands import terminal_progress
+    images = np.random.default_rng(2).integers(0, 256, (200, 48, 48), np.uint8)
+    path = write_fer_csv(tmp_path / "fer.csv", images, np.arange(200) % 7, ["Training"] * 200)
+    out = io.StringIO()
+    with terminal_progress(out):
+        load_dataset(path)
+    text = out.getvalue()
+    assert text.startswith("\rReading fer.csv: ") and text.endswith("Reading fer.csv: 100%\n") and text.count("\n") == 1
