@@ -25,6 +25,14 @@ from fer_core.training.fit import FitResult, ResumeState, fit_model
 from fer_core.training.progress import PrintProgress, Progress
 
 
+def _prepare(cfg: TrainConfig, progress: Progress) -> TrainingData:
+    """The run's data; a first load of a big dataset (minutes) says how far it is in the job's log, every 5 s."""
+    from fer_core.data.load_progress import reporting
+    with reporting(lambda f, what: progress.message(f"{what}: {f:.0%} (a first load; later runs use the cache)"),
+                   every_s=5):
+        return prepare(cfg)
+
+
 def _start_backend(cfg: TrainConfig, seed: int) -> None:
     import keras
     keras.utils.set_random_seed(seed)
@@ -40,7 +48,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None, out_root: Path | N
     cfg = cfg.resolved()
     out_root = Path(out_root) if out_root else models_dir()
     t0 = time.time()
-    data = prepare(cfg)  # before the run folder exists: bad data leaves no empty .partial behind
+    data = _prepare(cfg, progress)  # before the run folder exists: bad data leaves no empty .partial behind
     run_dir = out_root / f"{layout.new_run_id(cfg.run_name or cfg.architecture)}{layout.PARTIAL}"
     run_dir.mkdir(parents=True)
     (run_dir / layout.OWNER).write_text(str(os.getpid()))  # tells the Train page this run is not cut off
@@ -70,7 +78,7 @@ def resume(partial_dir: str | Path, progress: Progress | None = None) -> Path:
                        fix="the run cannot be resumed; start it again")
     t0 = time.time()
     cfg = TrainConfig.from_dict(saved["train_config"]).resolved()
-    data = prepare(cfg)
+    data = _prepare(cfg, progress)
     if data.data_version != saved.get("data_version"):
         raise RunError(f"the data changed since the run started ({saved.get('data_version')} -> {data.data_version})",
                        path=cfg.data, fix="resume with the dataset the run was started on")

@@ -97,3 +97,33 @@ def test_splits_are_row_selections_of_the_mapped_cache_not_copies(tiny_csv):
     for split in (data.train, data.val, data.test):
         assert isinstance(split.images, Rows) and isinstance(split.images.base, np.memmap)
         assert np.array_equal(np.asarray(split.images), images[split.images.rows])
+
+
+def test_a_jobs_first_load_of_its_data_says_how_far_it_is(tmp_path, monkeypatch):
+    """A training job on a dataset not yet cached (minutes at AffectNet's size) writes the load's progress to its log."""
+    import itertools
+
+    import fer_core.data.csv_format as csv_format
+    import fer_core.data.load_progress as load_progress
+    from fer_core.training.lifecycle import _prepare
+    from fer_core.training.progress import Progress
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(csv_format, "CHUNK_ROWS", 20)
+    clock = itertools.count(step=10.0)
+    monkeypatch.setattr(load_progress.time, "monotonic", lambda: next(clock))
+    images = np.random.default_rng(0).integers(0, 256, (100, 48, 48), np.uint8)
+    path = write_fer_csv(tmp_path / "big.csv", images, np.arange(100) % 7, ["Training"] * 80 + ["PublicTest"] * 20)
+
+    class Log(Progress):
+        def __init__(self):
+            self.lines = []
+
+        def message(self, text):
+            self.lines.append(text)
+
+    log = Log()
+    _prepare(TrainConfig(data=str(path)), log)
+    assert len(log.lines) >= 3 and log.lines[-1].startswith("Reading big.csv: 100%")
+    again = Log()
+    _prepare(TrainConfig(data=str(path)), again)
+    assert again.lines == []  # cached: nothing to wait for
