@@ -516,3 +516,24 @@ def test_every_page_opens_on_a_fresh_clone_without_data(browser, tmp_path):
         # the server logged no traceback while every page opened
         server_log = (ARTIFACTS / "streamlit-server-fresh.log").read_text()
         assert "Traceback" not in server_log, server_log[-3000:]
+
+
+def test_a_first_load_shows_a_progress_bar_then_the_dataset(browser, shared_data, tmp_path):
+    """FER2013 with an empty cache (seconds here; minutes for AffectNet's photos or a CSV of millions of rows): the
+    Dataset page shows how far the load is, then the dataset, and no bar is left behind."""
+    env = {"FER_DATA": str(shared_data / "fer2013.csv.gz"), "FER_CACHE_DIR": str(tmp_path / "cache"),
+           "FER_MODELS_DIR": str(tmp_path / "models")}
+    with serve_app(env, log_path=ARTIFACTS / "streamlit-server-first-load.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url + "/Dataset")
+        seen, deadline = [], time.time() + 120
+        bar = page.locator('[data-testid="stProgress"]')
+        while time.time() < deadline and not page.get_by_text("35,887").count():
+            if bar.count():
+                seen.append(bar.first.inner_text())
+            time.sleep(0.1)
+        wait_until_idle(page)
+        assert_no_exception(page, "Dataset (first load)")
+        assert any(re.search(r"Reading fer2013\.csv\.gz: \d+%", text) for text in seen), seen[:5]
+        assert page.get_by_text("35,887").count() and not bar.count()
+        page.close()

@@ -125,3 +125,20 @@ def test_tiles_find_small_faces_the_whole_frame_misses(real_faces):
     whole = FaceDetector(DetectorSettings(name="blazeface")).detect(frame)
     tiled = FaceDetector(DetectorSettings(name="blazeface-tiles")).detect(frame)
     assert len(tiled) >= 3 > len(whole)
+
+
+def test_a_box_inside_a_better_face_is_a_part_of_it_not_a_second_face():
+    """Tiles see parts of big faces as small faces; IoU-based NMS keeps them (small IoU). Faces do not nest."""
+    import numpy as np
+
+    from fer_core.live.detect import merge_detections, not_nested
+    big, part, beside = (100, 100, 200, 200), (150, 140, 50, 50), (320, 100, 60, 60)
+    boxes, scores = np.array([big, part, beside]), np.array([0.9, 0.7, 0.6], np.float32)
+    assert not_nested(boxes, scores).tolist() == [0, 2]
+    # a low-scored big box around a better face goes instead
+    assert not_nested(boxes, np.array([0.55, 0.8, 0.6], np.float32)).tolist() == [1, 2]
+    # two faces side by side, even touching, both stay
+    assert not_nested(np.array([(0, 0, 80, 80), (70, 0, 80, 80)]), np.array([0.9, 0.8])).tolist() == [0, 1]
+    points = np.zeros((3, 6, 2), np.float32)
+    merged = merge_detections([(boxes[:1], scores[:1], points[:1]), (boxes[1:], scores[1:], points[1:])])
+    assert merged[0].tolist() == [list(big), list(beside)]
