@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
+from fer_core.server.local import free_port, stop, wait_until_answers
 from fer_core.settings import REPO_ROOT
 
 CHROMIUM = os.environ.get("FER_CHROMIUM", "/usr/bin/chromium")
@@ -26,12 +25,6 @@ def fake_camera_flags(video: Path) -> list[str]:
     """Chromium flags that grant camera access and play `video` (a .y4m file) as the camera."""
     return CHROMIUM_FLAGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                              f"--use-file-for-fake-video-capture={video}"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -48,22 +41,10 @@ def serve_app(env: dict | None = None, log_path: Path | None = None, start_timeo
         cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + start_timeout_s
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"streamlit did not start within {start_timeout_s:.0f} s") from None
-                time.sleep(0.5)
+        wait_until_answers(url + "/_stcore/health", proc, start_timeout_s, "streamlit")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 20)
         if log is not subprocess.DEVNULL:
             log.close()
 

@@ -1,6 +1,5 @@
 """The REST server: endpoints, JSON errors for bad input, limits, video jobs, API keys, and a real uvicorn process."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import REPO, frame_with
+from fer_core.server.local import free_port
 
 pytestmark = pytest.mark.processes  # layer (the folder says the subject)
 
@@ -119,12 +119,6 @@ def test_api_keys_are_required_when_set(real_faces):
         assert c.post("/v1/analyze", files=files, headers={"x-api-key": key}).status_code == 200
         assert c.post("/v1/analyze", files=files, headers={"authorization": f"Bearer {key}"}).status_code == 200
         assert c.get("/healthz").status_code == 200
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_listens_on_localhost_and_refuses_team_mode_without_keys(tmp_path, real_faces):
