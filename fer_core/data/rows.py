@@ -25,14 +25,6 @@ class Rows:
     def dtype(self):
         return self.base.dtype
 
-    @property
-    def ndim(self) -> int:
-        return self.base.ndim
-
-    @property
-    def nbytes(self) -> int:
-        return len(self.rows) * self.base[:1].nbytes
-
     def subset(self, index) -> "Rows":
         """These rows' own selection (still unread): `index` picks among this selection's rows."""
         return Rows(self.base, self.rows[index])
@@ -54,8 +46,3 @@ class Rows:
     def __repr__(self) -> str:
         return f"Rows({len(self)} of {len(self.base)} rows, {self.shape[1:]} {self.dtype})"
 
-
-def blocks(images, size: int):
-    """(start, block) for consecutive blocks of at most `size` rows of an array or `Rows`."""
-    for start in range(0, len(images), size):
-        yield start, np.asarray(images[start:start + size])
