@@ -52,7 +52,7 @@ def jpegs(n: int = 40) -> list[bytes]:
 
 
 def bound(images: list[bytes], repeats: int = 5) -> dict:
-    """Seconds per request, in process, one thread (ONNX Runtime, OpenCV and the detector's tiles on 1 thread, as
+    """Seconds per request, in process, one thread (ONNX Runtime, OpenCV and the detector on 1 thread, as
     the server runs)."""
     from fer_core.api import FER
     from fer_core.inference.images import decode_image

@@ -22,7 +22,7 @@ from fer_core.errors import ConfigError, DataError, RunError
 from fer_core.inference.backends import Backend, open_backend
 from fer_core.inference.bundle import BUNDLED  # noqa: E402  (package data: the default run)
 from fer_core.inference.images import to_bgr
-from fer_core.live.detect import DETECTORS, DetectorSettings, FaceDetector, crop_faces
+from fer_core.live.detect import DETECTORS, RENAMED, DetectorSettings, FaceDetector, crop_faces
 
 
 @dataclass
@@ -85,6 +85,7 @@ def _detector_settings(detector, min_face: int, align: bool) -> DetectorSettings
         return None
     if isinstance(detector, DetectorSettings):
         return detector
+    detector = RENAMED.get(detector, detector)
     if detector not in DETECTORS:
         raise ConfigError(f"unknown face detector {detector!r}", fix=f"use one of {', '.join(DETECTORS)}, or None for face crops")
     return DetectorSettings(name=detector, min_size=min_face, align=align)
@@ -94,9 +95,10 @@ class FER:
     """Detect faces and classify their emotions with a FER Studio model.
 
     run: None (the default model), a run folder or name, or an exported .onnx / .tflite file.
-    detector: "blazeface-tiles" (default: every face from ~48 px, ~9 ms a 640x480 frame), "blazeface" (short-range on
-        the whole frame: faces from ~150 px, 1 ms), "blazeface-full", "blazeface-multi", "haar", or None when every input
-        is already a face crop (classified whole, as the model was trained).
+    detector: "blazeface-multiscale" (default: every face from ~48 px, short-range BlazeFace at three scales of the
+        frame), "blazeface" (short-range on the whole frame: faces from ~150 px, 9x faster), "blazeface-full",
+        "blazeface-multi", "haar", or None when every input is already a face crop (classified whole, as the model
+        was trained). "blazeface-tiles", the default before, names the multiscale detector.
     backend: "auto" (ONNX Runtime when installed, else Keras), "onnx", "keras" or "tflite" (a .tflite file).
     """
 

@@ -5,7 +5,7 @@ found them, so the classifier sees what it was trained on. bench/detect.py measu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -13,11 +13,7 @@ import numpy as np
 from fer_core.errors import ConfigError
 
 CASCADE = "haarcascade_frontalface_default.xml"
-from fer_core.live.detector_names import BLAZE_VARIANTS, DETECTORS  # noqa: E402,F401  (names live without OpenCV)
-
-TILE = 256  # blazeface-tiles: short-range also runs on tiles of this side, so a 48 px face is ~24 px to the network
-TILE_STEP = 160  # tiles overlap by 96 px or more; faces too big for that are found on the whole frame
-TILE_FRAME_WIDTH = 640  # wider frames are shrunk to this first: tiles cost per pixel (1280x720: 28 tiles, 35 ms)
+from fer_core.live.detector_names import BLAZE_PASSES, DETECTORS, RENAMED  # noqa: E402,F401  (names without OpenCV)
 
 # BlazeFace boxes run eyebrows to chin; FER2013 crops (and Haar boxes) sit ~13 % of a box higher and 1.2x wider.
 BLAZE_TO_FER = {"shift_up": 0.13, "scale": 1.2}
@@ -37,25 +33,29 @@ class DetectorSettings:
 class FaceDetector:
     def __init__(self, settings: DetectorSettings | None = None):
         self.settings = settings or DetectorSettings()  # every detector has its own networks: one per thread
+        if self.settings.name in RENAMED:
+            self.settings = replace(self.settings, name=RENAMED[self.settings.name])
         self._backends: dict = {}
         self._backend(self.settings)  # fail now, with a clear message, if the detector is missing
 
     def _backend(self, s: DetectorSettings):
-        if s.name not in DETECTORS:
-            raise ConfigError(f"unknown face detector {s.name!r}", fix=f"choose one of {', '.join(DETECTORS)}")
-        if s.name not in self._backends:
-            if s.name == "haar":
+        name = RENAMED.get(s.name, s.name)  # settings swapped in later (the Live page's) may use an old name
+        if name not in DETECTORS:
+            raise ConfigError(f"unknown face detector {name!r}", fix=f"choose one of {', '.join(DETECTORS)}")
+        if name not in self._backends:
+            if name == "haar":
                 cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
                 if cascade.empty():
                     raise ConfigError(f"OpenCV's {CASCADE} could not be loaded", path=cv2.data.haarcascades + CASCADE,
                                       fix="install opencv-python-headless 4.x, or choose a BlazeFace detector")
-                self._backends[s.name] = cascade
+                self._backends[name] = cascade
             else:
                 from fer_core.live.blazeface import BlazeFace
-                for v in BLAZE_VARIANTS[s.name]:
-                    self._backends.setdefault(v, BlazeFace(v))
-                self._backends[s.name] = tuple(self._backends[v] for v in BLAZE_VARIANTS[s.name])
-        return self._backends[s.name]
+                for variant, long_side, _ in BLAZE_PASSES[name]:
+                    self._backends.setdefault((variant, long_side), BlazeFace(variant, long_side=long_side))
+                self._backends[name] = tuple((self._backends[(v, side)], extra)
+                                             for v, side, extra in BLAZE_PASSES[name])
+        return self._backends[name]
 
     def locate(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Boxes in FER framing, and the eye centres (n x 2 x 2: person's right, then left) when known."""
@@ -64,19 +64,11 @@ class FaceDetector:
         if s.name == "haar":
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
             return self._haar(backend, gray), None
-        shrink = 1.0
-        if s.name == "blazeface-tiles" and frame.shape[1] > TILE_FRAME_WIDTH:
-            shrink = TILE_FRAME_WIDTH / frame.shape[1]
-            frame = cv2.resize(frame, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
         found = []
-        for net in backend:
-            net.score_threshold = s.score_threshold
+        for net, extra in backend:
+            net.score_threshold = min(s.score_threshold + extra, 0.99)
             found.append(net.detect(frame))
-        if s.name == "blazeface-tiles":
-            found += tile_detections(backend[0], frame)
         boxes, scores, points = found[0] if len(found) == 1 else merge_detections(found)
-        if shrink != 1.0:
-            boxes, points = np.round(boxes / shrink).astype(int), points / shrink
         x, y, w, h = (boxes[:, i].astype(float) for i in range(4))
         side = np.maximum(w, h) * BLAZE_TO_FER["scale"]
         cx, cy = x + w / 2, y + h / 2 - BLAZE_TO_FER["shift_up"] * h
@@ -99,36 +91,6 @@ class FaceDetector:
         return np.round(np.asarray(boxes) / scale).astype(int)
 
 
-def tile_origins(length: int, tile: int = TILE, step: int = TILE_STEP) -> list[int]:
-    """Tile starts covering 0..length evenly, at most `step` apart (one tile when the frame is small)."""
-    if length <= tile:
-        return [0]
-    n = int(np.ceil((length - tile) / step)) + 1
-    return [int(round(v)) for v in np.linspace(0, length - tile, n)]
-
-
-def tile_detections(net, frame: np.ndarray, tile: int = TILE) -> list[tuple]:
-    """The network on every tile of the frame, boxes moved to frame coordinates; a box cut by a tile's inner
-    edge is dropped (the tile beside it, or the whole-frame pass, sees that face whole)."""
-    h, w = frame.shape[:2]
-    origins = [(x0, y0) for y0 in tile_origins(h, tile) for x0 in tile_origins(w, tile)]
-    out = []
-    found = net.detect_batch([frame[y0:y0 + tile, x0:x0 + tile] for x0, y0 in origins])
-    for (x0, y0), (boxes, scores, points) in zip(origins, found):
-        if not len(boxes):
-            continue
-        th, tw = min(tile, h - y0), min(tile, w - x0)
-        inner = (((boxes[:, 0] > 1) | (x0 == 0)) & ((boxes[:, 1] > 1) | (y0 == 0))
-                 & ((boxes[:, 0] + boxes[:, 2] < tw - 1) | (x0 + tw >= w))
-                 & ((boxes[:, 1] + boxes[:, 3] < th - 1) | (y0 + th >= h)))
-        boxes, scores, points = boxes[inner].copy(), scores[inner], points[inner].copy()
-        boxes[:, :2] += (x0, y0)
-        points[..., 0] += x0
-        points[..., 1] += y0
-        out.append((boxes, scores, points))
-    return out
-
-
 def merge_detections(found: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Several networks' (boxes, scores, points) as one set: the best-scored box of each overlapping group."""
     boxes = np.concatenate([f[0] for f in found])
@@ -146,8 +108,8 @@ NESTED = 0.6  # a box this much inside a better-scored one is a part of that fac
 
 def not_nested(boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Indices of the boxes to keep, best score first: a box whose area lies mostly (NESTED) inside a kept box, or
-    that mostly covers one, is dropped. Faces in a frame do not nest; a tile that sees part of a big face does find
-    a small "face" inside it, which IoU-based NMS keeps (their IoU is small)."""
+    that mostly covers one, is dropped. Faces in a frame do not nest; a fine pass that sees part of a big face in
+    detail does find a small "face" inside it, which IoU-based NMS keeps (their IoU is small)."""
     b = boxes.astype(float)
     x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
     area = b[:, 2] * b[:, 3]

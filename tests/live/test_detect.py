@@ -27,7 +27,7 @@ def test_blazeface_boxes_real_faces_in_fer_framing_with_the_eyes(real_faces):
         assert 220 < rx < lx < 420 and 150 < ry < 300 and abs(ly - ry) < 15  # person's right eye on image left
 
 
-@pytest.mark.parametrize("name", ["blazeface", "blazeface-tiles"])
+@pytest.mark.parametrize("name", ["blazeface", "blazeface-multiscale"])
 @pytest.mark.parametrize("scene", ["noise", "grey"])
 def test_blazeface_invents_no_face_where_there_is_none(scene, name):
     frame = blurred_noise() if scene == "noise" else np.full((480, 640), 120, np.uint8)
@@ -80,10 +80,12 @@ def test_image_size_is_read_from_the_header_and_big_images_are_refused():
     assert err.value.path == "wide.png"
 
 
-@pytest.mark.parametrize("variant", ["short", "full"])
-def test_litert_and_opencv_runtimes_find_the_same_faces(real_faces, variant):
-    """LiteRT is the default runtime (faster); OpenCV DNN the fallback: the same network, the same boxes."""
-    lite, ocv = blazeface.BlazeFace(variant, engine="litert"), blazeface.BlazeFace(variant, engine="opencv")
+@pytest.mark.parametrize("variant,long_side", [("short", None), ("full", None), ("short", 384)])
+def test_litert_and_opencv_runtimes_find_the_same_faces(real_faces, variant, long_side):
+    """LiteRT is the default runtime (faster); OpenCV DNN the fallback: the same network, the same boxes, on the
+    network's square and on an input shaped like the frame."""
+    lite = blazeface.BlazeFace(variant, engine="litert", long_side=long_side)
+    ocv = blazeface.BlazeFace(variant, engine="opencv", long_side=long_side)
     found = 0
     for face in real_faces[:5]:  # a face either runtime misses, both must miss
         frame = frame_with(face)
@@ -95,36 +97,50 @@ def test_litert_and_opencv_runtimes_find_the_same_faces(real_faces, variant):
     assert found >= 4
 
 
-def test_batched_tiles_give_what_one_by_one_gives(real_faces):
-    """detect_batch slices each tile's anchors out of the model's head-by-head outputs: same boxes as detect()."""
-    det = blazeface.BlazeFace("short")
-    frame = frame_with(real_faces[0], at=(60, 40), size=120)
-    frame[300:420, 400:520] = cv2.resize(real_faces[1], (120, 120))[..., None]
-    tiles = [frame[y:y + 256, x:x + 256] for y in (0, 224) for x in (0, 192, 384)]
-    one_by_one = [det.detect(t) for t in tiles]
-    batched = det.detect_batch(tiles)
-    assert sum(len(b) for b, _, _ in one_by_one) >= 2
-    for (b1, s1, p1), (b2, s2, p2) in zip(one_by_one, batched):
-        assert np.array_equal(b1, b2) and np.allclose(s1, s2, atol=1e-5) and np.allclose(p1, p2, atol=1e-3)
+@pytest.mark.parametrize("shape", [(480, 640), (720, 1280), (640, 480), (300, 301)])
+def test_an_input_shaped_like_the_frame_puts_boxes_and_eyes_on_the_face(real_faces, shape):
+    """The network run on the frame shrunk to a long side of 384 (input resized, whole 16-px cells, padded right
+    and bottom): anchors and offsets decode to the face's place in the frame's own pixels."""
+    h, w = shape
+    side = min(h, w) // 2
+    x0, y0 = w - side - 10, h - side - 5  # near the padded corner
+    frame = np.full((h, w, 3), 120, np.uint8)
+    frame[y0:y0 + side, x0:x0 + side] = cv2.resize(real_faces[0], (side, side))[..., None]
+    net = blazeface.BlazeFace("short", long_side=384)
+    boxes, scores, points = net.detect(frame)
+    assert len(boxes) == 1, boxes
+    x, y, bw, bh = boxes[0]
+    assert abs(x + bw / 2 - (x0 + side / 2)) < 0.1 * side and abs(y + bh / 2 - (y0 + side / 2)) < 0.15 * side
+    assert 0.5 * side < bw < 1.1 * side
+    (rx, ry), (lx, ly) = points[0][:2]
+    assert x0 < rx < lx < x0 + side and y0 < ry < y0 + side / 2 + 10
 
 
-def test_tiles_shrink_wide_frames_and_give_boxes_in_the_frames_pixels(real_faces):
+def test_multiscale_gives_boxes_in_the_frames_pixels_for_big_frames(real_faces):
     frame = cv2.resize(frame_with(real_faces[0]), (1280, 960))  # the face fills (440, 280)-(840, 680)
-    boxes, eyes = FaceDetector(DetectorSettings(name="blazeface-tiles")).locate(frame)
+    boxes, eyes = FaceDetector(DetectorSettings(name="blazeface-multiscale")).locate(frame)
     assert len(boxes) == 1
     x, y, w, h = boxes[0]
     assert abs(x + w / 2 - 640) < 50 and abs(y + h / 2 - 480) < 60 and 300 < w < 520
     assert 440 < eyes[0][0][0] < eyes[0][1][0] < 840
 
 
-def test_tiles_find_small_faces_the_whole_frame_misses(real_faces):
+def test_multiscale_finds_small_faces_the_whole_frame_misses(real_faces):
     faces = [frame_with(f, at=(40 + 120 * i, 200), size=64)[200:264, 40 + 120 * i:104 + 120 * i] for i, f in enumerate(real_faces[:4])]
     frame = np.full((480, 640, 3), 120, np.uint8)
     for i, f in enumerate(faces):
         frame[200:264, 40 + 140 * i:104 + 140 * i] = f
     whole = FaceDetector(DetectorSettings(name="blazeface")).detect(frame)
-    tiled = FaceDetector(DetectorSettings(name="blazeface-tiles")).detect(frame)
-    assert len(tiled) >= 3 > len(whole)
+    multiscale = FaceDetector(DetectorSettings(name="blazeface-multiscale")).detect(frame)
+    assert len(multiscale) >= 3 > len(whole)
+
+
+def test_the_old_default_name_still_works():
+    """blazeface-tiles was the default until the multiscale detector replaced it: settings and code that name it
+    get its successor, not an error."""
+    from fer_core.api import _detector_settings
+    assert FaceDetector(DetectorSettings(name="blazeface-tiles")).settings.name == "blazeface-multiscale"
+    assert _detector_settings("blazeface-tiles", 40, True).name == "blazeface-multiscale"
 
 
 def test_a_box_inside_a_better_face_is_a_part_of_it_not_a_second_face():
