@@ -57,6 +57,14 @@ class FaceDetector:
                                              for v, side, extra in BLAZE_PASSES[name])
         return self._backends[name]
 
+    def square_net(self):
+        """Short-range BlazeFace on the network's own square (the first pass of every BlazeFace detector but the
+        full-range one): what StreamFaceDetector runs on each face's neighbourhood."""
+        from fer_core.live.blazeface import BlazeFace
+        if ("short", None) not in self._backends:
+            self._backends[("short", None)] = BlazeFace("short")
+        return self._backends[("short", None)]
+
     def locate(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Boxes in FER framing, and the eye centres (n x 2 x 2: person's right, then left) when known."""
         s = self.settings
@@ -64,16 +72,24 @@ class FaceDetector:
         if s.name == "haar":
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
             return self._haar(backend, gray), None
+        return self.framed(*self.find(frame)[::2])
+
+    def find(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BlazeFace's own boxes (eyebrows to chin), scores and 6 keypoints, every pass merged."""
+        s = self.settings
         found = []
-        for net, extra in backend:
+        for net, extra in self._backend(s):
             net.score_threshold = min(s.score_threshold + extra, 0.99)
             found.append(net.detect(frame))
-        boxes, scores, points = found[0] if len(found) == 1 else merge_detections(found)
+        return found[0] if len(found) == 1 else merge_detections(found)
+
+    def framed(self, boxes: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """BlazeFace boxes as FER crops frame faces, with their eyes; boxes under min_size dropped."""
         x, y, w, h = (boxes[:, i].astype(float) for i in range(4))
         side = np.maximum(w, h) * BLAZE_TO_FER["scale"]
         cx, cy = x + w / 2, y + h / 2 - BLAZE_TO_FER["shift_up"] * h
         framed = np.round(np.stack([cx - side / 2, cy - side / 2, side, side], 1)).astype(int).reshape(-1, 4)
-        keep = framed[:, 2] >= s.min_size
+        keep = framed[:, 2] >= self.settings.min_size
         return framed[keep], points[keep, :2]
 
     def detect(self, frame: np.ndarray) -> np.ndarray:

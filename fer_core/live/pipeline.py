@@ -12,6 +12,7 @@ from fer_core.explain.overlays import Explainer
 from fer_core.live.detect import DetectorSettings
 from fer_core.live.draw import draw_face, draw_notice, draw_timings, overlay_heatmap
 from fer_core.live.stats import MovingStats
+from fer_core.live.stream_detect import FULL_EVERY, StreamFaceDetector
 from fer_core.live.tracking import Tracker
 
 
@@ -24,6 +25,7 @@ class LiveSettings:
     show_timings: bool = True
     detector: DetectorSettings = field(default_factory=DetectorSettings)
     explain_track: int | None = None  # Grad-CAM++ explains one face: this track, else the largest face
+    full_scan_every: int = FULL_EVERY  # a stream's frames: the whole frame searched every n-th, faces' squares between
 
 
 @dataclass
@@ -47,6 +49,12 @@ class LivePipeline:
         self.tracker = Tracker(alpha=self.settings.smoothing)
         self._explainer = None
 
+    def stream_mode(self) -> None:
+        """Frames come from one stream (a webcam): search the whole frame every `full_scan_every` frames and only
+        around the known faces between (StreamFaceDetector). Stills and uploaded videos keep the full detector."""
+        if self.fer.detector is not None and not isinstance(self.fer.detector, StreamFaceDetector):
+            self.fer.detector = StreamFaceDetector(self.fer.detector.settings)
+
     @property
     def class_names(self) -> list[str]:
         return self.fer.class_names
@@ -61,6 +69,8 @@ class LivePipeline:
         """One frame -> (annotated copy, faces, per-stage milliseconds). Settings are read once per frame."""
         s = self.settings  # the page swaps the whole object; this frame keeps the one it started with
         self.fer.detector.settings = s.detector
+        if isinstance(self.fer.detector, StreamFaceDetector):
+            self.fer.detector.full_every = max(1, s.full_scan_every)
         self.fer.margin = s.margin
         self.tracker.alpha = s.smoothing
         t0 = time.perf_counter()
@@ -115,6 +125,7 @@ class LiveSession:
 
     def __init__(self, pipeline: LivePipeline):
         self.pipeline = pipeline
+        pipeline.stream_mode()
         self.lock = threading.Lock()
         self.stats = MovingStats()
         self.received = 0
@@ -176,6 +187,8 @@ class LiveSession:
             self.face_counts.clear()
             self.stats.clear()
         self.pipeline.tracker.tracks.clear()
+        if isinstance(self.pipeline.fer.detector, StreamFaceDetector):
+            self.pipeline.fer.detector.reset()
 
     def snapshot(self) -> dict:
         from fer_core.live.capacity import STREAMS, max_streams

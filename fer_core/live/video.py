@@ -37,5 +37,5 @@ def annotate_image(pipeline: LivePipeline, img: np.ndarray) -> tuple[np.ndarray,
         return out, rows, "No face detected; the image is small, so it is classified whole (as a face crop)."
     rows = [{"face": r.track_id, "label": r.label, "confidence": r.confidence,
              **{c: float(p) for c, p in zip(names, r.probs)}} for r in results]
-    note = None if results else f"No face found. {_detector_tip(pipeline.detector.settings)}"
+    note = None if results else f"No face found. {_detector_tip(pipeline.settings.detector)}"
     return out, rows, note
