@@ -48,7 +48,10 @@ class Explainer:
         self.cbam = cbam_layers(model)
         self.attention = (keras.Model(model.inputs, model.get_layer(self.cbam[0]).output) if self.cbam else None)
 
-        @tf.function(reduce_retracing=True)
+        # one graph for every batch size: each traced shape costs seconds (a face joining the room was one)
+        signature = [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32), tf.TensorSpec([None], tf.int32)]
+
+        @tf.function(input_signature=signature)
         def gradcam_batch(x, cls):
             # the faces of a batch do not interact (inference mode, BatchNorm folded): the gradient of the sum of
             # each face's own class score is each face's own gradient, in one backward pass
@@ -68,7 +71,7 @@ class Explainer:
             # clone of the model); here they are the head's input times its weights, in the same graph
             pre = keras.Model(model.inputs, [model.get_layer(self.layer).output, head.input])
 
-            @tf.function(reduce_retracing=True)
+            @tf.function(input_signature=signature)
             def gradcam_pp(x, cls):
                 with tf.GradientTape() as tape:
                     fmap, feats = pre(x, training=False)

@@ -60,3 +60,8 @@ def draw_notice(frame: np.ndarray, text: str) -> None:
     h = frame.shape[0]
     cv2.rectangle(frame, (0, h // 2 - 24), (frame.shape[1], h // 2 + 12), (0, 0, 0), -1)
     _put_text(frame, text, 8, h // 2, _font_scale(frame, 0.5), WHITE, 1)
+
+
+def draw_status(frame: np.ndarray, text: str) -> None:
+    """A line of status in the bottom-left corner (leaves the faces visible)."""
+    _put_text(frame, text, 8, frame.shape[0] - 10, _font_scale(frame, 0.45), WHITE, 1)

@@ -10,7 +10,7 @@ import numpy as np
 
 from fer_core.explain.overlays import Explainer
 from fer_core.live.detect import DetectorSettings
-from fer_core.live.draw import draw_face, draw_notice, draw_timings, overlay_heatmap
+from fer_core.live.draw import draw_face, draw_notice, draw_status, draw_timings, overlay_heatmap
 from fer_core.live.stats import MovingStats
 from fer_core.live.stream_detect import FULL_EVERY, StreamFaceDetector
 from fer_core.live.tracking import Tracker
@@ -48,12 +48,36 @@ class LivePipeline:
         self.fer.classify(np.zeros((1, self.fer.model.input_size, self.fer.model.input_size), np.uint8))  # warm-up
         self.tracker = Tracker(alpha=self.settings.smoothing)
         self._explainer = None
+        self._explainer_lock = threading.Lock()
+        self._warming: threading.Thread | None = None  # stream mode: explanations compiled off the stream's thread
+        self._traced = False
 
     def stream_mode(self) -> None:
         """Frames come from one stream (a webcam): search the whole frame every `full_scan_every` frames and only
-        around the known faces between (StreamFaceDetector). Stills and uploaded videos keep the full detector."""
+        around the known faces between (StreamFaceDetector). Stills and uploaded videos keep the full detector.
+        The first overlay asked for is compiled on a background thread; frames go on without it meanwhile."""
         if self.fer.detector is not None and not isinstance(self.fer.detector, StreamFaceDetector):
             self.fer.detector = StreamFaceDetector(self.fer.detector.settings)
+        self._warming = self._warming or threading.Thread(target=self._warm_explainer, daemon=True)
+
+    def _warm_explainer(self) -> None:
+        """Build the explainer and trace Grad-CAM and Grad-CAM++ once (seconds: a stream would freeze that long)."""
+        try:
+            face = np.zeros((1, self.fer.model.input_size, self.fer.model.input_size), np.uint8)
+            self.explainer.gradcam_many(face, [0])
+            if self.explainer.fast_gradcam_pp:
+                self.explainer.gradcam_pp_many(face, [0])
+        except Exception:  # noqa: BLE001 - the stream's own call then fails where the page shows errors
+            pass
+        self._traced = True
+
+    def explanations_ready(self) -> bool:
+        """In stream mode, whether the explanations are compiled; asking starts that (once, in the background)."""
+        if self._warming is None or self._traced:
+            return True
+        if self._warming.ident is None:
+            self._warming.start()
+        return False
 
     @property
     def class_names(self) -> list[str]:
@@ -61,9 +85,10 @@ class LivePipeline:
 
     @property
     def explainer(self) -> Explainer:
-        if self._explainer is None:
-            self._explainer = Explainer(self.fer.keras_model)  # gradients: Keras, whatever backend classifies
-        return self._explainer
+        with self._explainer_lock:  # the page's thread, the stream's and the warm-up may all ask first
+            if self._explainer is None:
+                self._explainer = Explainer(self.fer.keras_model)  # gradients: Keras, whatever backend classifies
+            return self._explainer
 
     def process(self, frame_bgr: np.ndarray, draw: bool = True) -> tuple[np.ndarray, list[FaceResult], dict]:
         """One frame -> (annotated copy, faces, per-stage milliseconds). Settings are read once per frame."""
@@ -84,7 +109,9 @@ class LivePipeline:
         out = frame_bgr.copy() if draw else frame_bgr
         overlay_ms = draw_ms = 0.0
         if draw:
-            if s.overlay != "none":
+            if s.overlay != "none" and not self.explanations_ready():
+                draw_status(out, f"Preparing {s.overlay} (first use: a few seconds)...")
+            elif s.overlay != "none":
                 t_ov = time.perf_counter()
                 explained = list(zip(faces, results))
                 slow_pp = s.overlay == "Grad-CAM++" and not self.explainer.fast_gradcam_pp

@@ -83,3 +83,22 @@ def test_a_still_without_a_face_says_what_to_try(two_runs):
     from fer_core.live.video import annotate_image
     out, rows, note = annotate_image(LivePipeline(two_runs[0]), np.full((300, 400, 3), 90, np.uint8))
     assert rows == [] and "No face found" in note and "Min face score" in note
+
+
+def test_a_stream_goes_on_while_grad_cam_compiles_and_the_graph_is_traced_once(two_runs, real_faces):
+    from dataclasses import replace
+
+    from fer_core.live.pipeline import LivePipeline, LiveSession
+    session = LiveSession(LivePipeline(two_runs[0]))
+    pipe = session.pipeline
+    pipe.settings = replace(pipe.settings, overlay="Grad-CAM", show_timings=False)
+    frame = scene(real_faces[:1], [(200, 150)], size=160)
+    out, results, timings = pipe.process(frame)  # the first overlay frame starts compiling, does not wait for it
+    assert len(results) == 1 and timings["overlay"] == 0.0 and not pipe.explanations_ready()
+    pipe._warming.join(timeout=300)
+    assert pipe.explanations_ready()
+    _, _, timings = pipe.process(frame)
+    assert timings["overlay"] > 0.0
+    three = scene(real_faces[:3], [(40, 120), (240, 180), (440, 120)])
+    assert [len(pipe.process(three)[1]) for _ in range(6)][-1] == 3  # new faces: by the next full scan
+    assert pipe.explainer._gradcam_batch.experimental_get_tracing_count() == 1  # 1 face, then 3: one graph
