@@ -55,10 +55,12 @@ class LivePipeline:
     def stream_mode(self) -> None:
         """Frames come from one stream (a webcam): search the whole frame every `full_scan_every` frames and only
         around the known faces between (StreamFaceDetector). Stills and uploaded videos keep the full detector.
-        The first overlay asked for is compiled on a background thread; frames go on without it meanwhile."""
+        The explanations are compiled on a background thread from now on; frames go on without them meanwhile."""
         if self.fer.detector is not None and not isinstance(self.fer.detector, StreamFaceDetector):
             self.fer.detector = StreamFaceDetector(self.fer.detector.settings)
-        self._warming = self._warming or threading.Thread(target=self._warm_explainer, daemon=True)
+        if self._warming is None:  # now: the page has opened, the camera is not started yet (seconds to spare)
+            self._warming = threading.Thread(target=self._warm_explainer, daemon=True)
+            self._warming.start()
 
     def _warm_explainer(self) -> None:
         """Build the explainer and trace Grad-CAM and Grad-CAM++ once (seconds: a stream would freeze that long)."""
@@ -72,12 +74,8 @@ class LivePipeline:
         self._traced = True
 
     def explanations_ready(self) -> bool:
-        """In stream mode, whether the explanations are compiled; asking starts that (once, in the background)."""
-        if self._warming is None or self._traced:
-            return True
-        if self._warming.ident is None:
-            self._warming.start()
-        return False
+        """Outside stream mode always (the caller waits); in it, whether the background compile has finished."""
+        return self._warming is None or self._traced
 
     @property
     def class_names(self) -> list[str]:

@@ -85,16 +85,20 @@ def test_a_still_without_a_face_says_what_to_try(two_runs):
     assert rows == [] and "No face found" in note and "Min face score" in note
 
 
-def test_a_stream_goes_on_while_grad_cam_compiles_and_the_graph_is_traced_once(two_runs, real_faces):
+def test_a_stream_goes_on_while_grad_cam_compiles_and_the_graph_is_traced_once(two_runs, real_faces, monkeypatch):
+    import threading
     from dataclasses import replace
 
     from fer_core.live.pipeline import LivePipeline, LiveSession
-    session = LiveSession(LivePipeline(two_runs[0]))
+    go, warm = threading.Event(), LivePipeline._warm_explainer
+    monkeypatch.setattr(LivePipeline, "_warm_explainer", lambda self: (go.wait(300), warm(self)))
+    session = LiveSession(LivePipeline(two_runs[0]))  # the compile starts here, on its own thread
     pipe = session.pipeline
     pipe.settings = replace(pipe.settings, overlay="Grad-CAM", show_timings=False)
     frame = scene(real_faces[:1], [(200, 150)], size=160)
-    out, results, timings = pipe.process(frame)  # the first overlay frame starts compiling, does not wait for it
+    out, results, timings = pipe.process(frame)  # still compiling: the frame goes on without the overlay
     assert len(results) == 1 and timings["overlay"] == 0.0 and not pipe.explanations_ready()
+    go.set()
     pipe._warming.join(timeout=300)
     assert pipe.explanations_ready()
     _, _, timings = pipe.process(frame)
