@@ -57,14 +57,6 @@ class FaceDetector:
                                              for v, side, extra in BLAZE_PASSES[name])
         return self._backends[name]
 
-    def square_net(self):
-        """Short-range BlazeFace on the network's own square (the first pass of every BlazeFace detector but the
-        full-range one): what StreamFaceDetector runs on each face's neighbourhood."""
-        from fer_core.live.blazeface import BlazeFace
-        if ("short", None) not in self._backends:
-            self._backends[("short", None)] = BlazeFace("short")
-        return self._backends[("short", None)]
-
     def locate(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Boxes in FER framing, and the eye centres (n x 2 x 2: person's right, then left) when known."""
         s = self.settings

@@ -3,8 +3,9 @@
 The default detector runs short-range BlazeFace over the whole frame at three scales (~216k network pixels a
 640x480 frame), because a face can be anywhere and any size. In a stream, the last frame says where the faces
 are: between full scans, the network runs only on a square around each known face, sized so the face fills half
-of it (the network's best scale), one 128-px square per face. A new face shows up at the next full scan, at most
-FULL_EVERY frames later; a face lost in its square waits for that scan too. bench/live_stream_detect.py measures
+of it (the network's best scale), shrunk to at most 96 px: one small square per face. A new face shows up at the
+next full scan, at most FULL_EVERY frames later; a face lost in its square brings that scan forward to the next
+frame. bench/live_stream_detect.py measures
 what this costs and finds against the full detector on every frame.
 """
 from __future__ import annotations

@@ -75,7 +75,7 @@ def test_special_files_and_missing_paths_never_hang(tmp_path):
 
 def test_blazeface_handles_extreme_aspect_ratios_without_a_huge_square():
     from fer_core.live.blazeface import BlazeFace
-    det = BlazeFace("short")
-    for shape in ((1, 100_000, 3), (100_000, 1, 3), (1, 1, 3)):  # padding first would allocate 30 GB
-        boxes, scores, points = det.detect(np.zeros(shape, np.uint8))
-        assert boxes.shape == (0, 4)
+    for det in (BlazeFace("short"), BlazeFace("short", long_side=448)):  # the square, and an input shaped like it
+        for shape in ((1, 100_000, 3), (100_000, 1, 3), (1, 1, 3)):  # padding first would allocate 30 GB
+            boxes, scores, points = det.detect(np.zeros(shape, np.uint8))
+            assert boxes.shape == (0, 4)
