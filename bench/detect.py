@@ -186,14 +186,18 @@ BUCKETS = ((40, 60), (60, 100), (100, 160), (160, 261))  # face width in frame p
 FRAMES = ((640, 480), (1280, 720))
 
 
-def group_scene(rng, photos, picks, width: int, height: int) -> tuple[np.ndarray, list]:
-    """A real photo (scikit-learn's samples, resized and cropped to the frame) with 2-8 upright faces that do not
-    overlap, their sizes drawn evenly from the four buckets."""
+def photo_room(rng, photos, width: int, height: int) -> np.ndarray:
+    """A real photo (scikit-learn's samples), zoomed 1-1.8x past the frame and cropped to it: a room to put faces in."""
     photo = photos[rng.integers(len(photos))]
     zoom = rng.uniform(1.0, 1.8) * max(width / photo.shape[1], height / photo.shape[0]) * 1.01
     big = cv2.resize(photo, None, fx=zoom, fy=zoom)
     y0, x0 = rng.integers(0, big.shape[0] - height + 1), rng.integers(0, big.shape[1] - width + 1)
-    scene = big[y0:y0 + height, x0:x0 + width].copy()
+    return big[y0:y0 + height, x0:x0 + width].copy()
+
+
+def group_scene(rng, photos, picks, width: int, height: int) -> tuple[np.ndarray, list]:
+    """A photo room with 2-8 upright faces that do not overlap, their sizes drawn evenly from the four buckets."""
+    scene = photo_room(rng, photos, width, height)
     k, truth = int(rng.integers(2, 9)), []
     for _ in range(40 * k):
         if len(truth) == k:

@@ -28,11 +28,7 @@ OUT = Path(__file__).resolve().parent / "results" / "live_stream_detect.json"
 
 def clip(rng, photos, picks, n: int, width: int = 640, height: int = 480):
     """Frames and, per frame, the true boxes: faces that drift and bob over a fixed photo; one enters late."""
-    photo = photos[rng.integers(len(photos))]
-    zoom = rng.uniform(1.0, 1.8) * max(width / photo.shape[1], height / photo.shape[0]) * 1.01
-    big = cv2.resize(photo, None, fx=zoom, fy=zoom)
-    y0, x0 = rng.integers(0, big.shape[0] - height + 1), rng.integers(0, big.shape[1] - width + 1)
-    room = big[y0:y0 + height, x0:x0 + width].copy()
+    room = bd.photo_room(rng, photos, width, height)
     # where bench/detect.py's group scenes put faces (2-8, sizes from the four buckets, apart)
     _, truth = bd.group_scene(rng, photos, picks, width, height)
     people = [(np.array(t[:2], float), t[2], picks[rng.integers(len(picks))][0], rng.uniform(-4, 4, 2),

@@ -145,10 +145,13 @@ class BlazeFace:
         if key not in self._nets:
             if len(self._nets) >= self.SHAPES:
                 self._nets.pop(next(iter(self._nets)))
-            # its own network per detector: neither runtime may run one network from two threads at once
+            # its own network per detector: neither runtime may run one network from two threads at once. LiteRT
+            # fixes the input shape when it allocates; OpenCV DNN takes any shape, so one Net serves them all
             own = (height, width) != (self.variant.size,) * 2
-            net = (_LiteRT(self._path, *(key if own else (None, None))) if self.engine == "litert"
-                   else _OpenCV(self._path))
+            if self.engine == "litert":
+                net = _LiteRT(self._path, *(key if own else (None, None)))
+            else:
+                net = next((n for n, _ in self._nets.values()), None) or _OpenCV(self._path)
             self._nets[key] = (net, anchors(self.variant, width, height))
         return self._nets[key]
 

@@ -50,7 +50,6 @@ class LivePipeline:
         self._explainer = None
         self._explainer_lock = threading.Lock()
         self._warming: threading.Thread | None = None  # stream mode: explanations compiled off the stream's thread
-        self._traced = False
 
     def stream_mode(self) -> None:
         """Frames come from one stream (a webcam): search the whole frame every `full_scan_every` frames and only
@@ -71,11 +70,10 @@ class LivePipeline:
                 self.explainer.gradcam_pp_many(face, [0])
         except Exception:  # noqa: BLE001 - the stream's own call then fails where the page shows errors
             pass
-        self._traced = True
 
     def explanations_ready(self) -> bool:
         """Outside stream mode always (the caller waits); in it, whether the background compile has finished."""
-        return self._warming is None or self._traced
+        return self._warming is None or not self._warming.is_alive()
 
     @property
     def class_names(self) -> list[str]:
