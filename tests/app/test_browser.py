@@ -114,13 +114,15 @@ def test_live_webcam_boxes_and_labels_real_faces_with_each_overlay(playwright, a
         component.get_by_role("button", name=re.compile("start", re.I)).click(timeout=60000)
         deadline, frames, with_face, label, green = time.time() + 90, 0, 0, None, 0
         while time.time() < deadline:
-            text = page.locator('[data-testid="stMarkdownContainer"]', has_text="Processed frames").first
+            # all_inner_texts does not wait: the status redraws every second and may go between a count and a read
+            text = page.locator('[data-testid="stMarkdownContainer"]', has_text="Processed frames").all_inner_texts()
             m = re.search(r"Processed frames: (\d+) of (\d+) received · with a face: (\d+)",
-                          text.inner_text()) if text.count() else None
+                          text[0]) if text else None
             if m:
                 frames, with_face = int(m.group(1)), int(m.group(3))
-                face_table = page.locator('[data-testid="stMarkdownContainer"] table', has_text="top 3").first
-                label = face_table.locator("tbody tr").first.inner_text() if face_table.count() else None
+                rows = page.locator('[data-testid="stMarkdownContainer"] table', has_text="top 3").first.locator(
+                    "tbody tr").all_inner_texts()
+                label = rows[0] if rows else None
                 green = max([green] + [f.evaluate(GREEN_PIXELS) for f in page.frames if "streamlit_webrtc" in f.url])
                 if frames >= 20 and with_face >= 15 and label and green > 200:
                     break
@@ -529,8 +531,7 @@ def test_a_first_load_shows_a_progress_bar_then_the_dataset(browser, shared_data
         seen, deadline = [], time.time() + 120
         bar = page.locator('[data-testid="stProgress"]')
         while time.time() < deadline and not page.get_by_text("35,887").count():
-            if bar.count():
-                seen.append(bar.first.inner_text())
+            seen += bar.all_inner_texts()  # does not wait: the bar may go between a count and a read
             time.sleep(0.1)
         wait_until_idle(page)
         assert_no_exception(page, "Dataset (first load)")
