@@ -22,7 +22,7 @@ from fer_core.errors import ConfigError, DataError, RunError
 from fer_core.inference.backends import Backend, open_backend
 from fer_core.inference.bundle import BUNDLED  # noqa: E402  (package data: the default run)
 from fer_core.inference.images import to_bgr
-from fer_core.live.detect import DETECTORS, RENAMED, DetectorSettings, FaceDetector, crop_faces
+from fer_core.live.detect import DETECTORS, DetectorSettings, FaceDetector, canonical, crop_faces
 
 
 @dataclass
@@ -85,7 +85,7 @@ def _detector_settings(detector, min_face: int, align: bool) -> DetectorSettings
         return None
     if isinstance(detector, DetectorSettings):
         return detector
-    detector = RENAMED.get(detector, detector)
+    detector = canonical(detector)
     if detector not in DETECTORS:
         raise ConfigError(f"unknown face detector {detector!r}", fix=f"use one of {', '.join(DETECTORS)}, or None for face crops")
     return DetectorSettings(name=detector, min_size=min_face, align=align)

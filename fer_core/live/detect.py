@@ -13,7 +13,7 @@ import numpy as np
 from fer_core.errors import ConfigError
 
 CASCADE = "haarcascade_frontalface_default.xml"
-from fer_core.live.detector_names import BLAZE_PASSES, DETECTORS, RENAMED  # noqa: E402,F401  (names without OpenCV)
+from fer_core.live.detector_names import BLAZE_PASSES, DETECTORS, canonical  # noqa: E402,F401  (names without OpenCV)
 
 # BlazeFace boxes run eyebrows to chin; FER2013 crops (and Haar boxes) sit ~13 % of a box higher and 1.2x wider.
 BLAZE_TO_FER = {"shift_up": 0.13, "scale": 1.2}
@@ -33,13 +33,13 @@ class DetectorSettings:
 class FaceDetector:
     def __init__(self, settings: DetectorSettings | None = None):
         self.settings = settings or DetectorSettings()  # every detector has its own networks: one per thread
-        if self.settings.name in RENAMED:
-            self.settings = replace(self.settings, name=RENAMED[self.settings.name])
+        if canonical(self.settings.name) != self.settings.name:
+            self.settings = replace(self.settings, name=canonical(self.settings.name))
         self._backends: dict = {}
         self._backend(self.settings)  # fail now, with a clear message, if the detector is missing
 
     def _backend(self, s: DetectorSettings):
-        name = RENAMED.get(s.name, s.name)  # settings swapped in later (the Live page's) may use an old name
+        name = canonical(s.name)  # settings swapped in later (the Live page's) may use an old name
         if name not in DETECTORS:
             raise ConfigError(f"unknown face detector {name!r}", fix=f"choose one of {', '.join(DETECTORS)}")
         if name not in self._backends:

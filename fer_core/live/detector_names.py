@@ -14,3 +14,8 @@ BLAZE_PASSES = {
     "blazeface-multiscale": (("short", None, 0.0), ("short", 256, 0.0), ("short", 448, 0.175)),
 }
 RENAMED = {"blazeface-tiles": "blazeface-multiscale"}  # the default until 2026-12 (256-px tiles: slower, fewer small faces)
+
+
+def canonical(name: str) -> str:
+    """Today's name of a detector: settings, scripts and servers may still name one by an old name."""
+    return RENAMED.get(name, name)
