@@ -32,9 +32,11 @@ def _put_text(frame: np.ndarray, text: str, x: int, y: int, scale: float, colour
     while tw > frame.shape[1] - 4 and scale > 0.25:  # wider than the frame: shrink before shifting
         scale *= 0.85
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-    x = int(min(max(x, 2), max(frame.shape[1] - tw - 2, 2)))
-    y = int(min(max(y, th + 2), frame.shape[0] - 2))
-    cv2.putText(frame, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    x = int(min(max(x, 3), max(frame.shape[1] - tw - 3, 3)))
+    y = int(min(max(y, th + 3), frame.shape[0] - 4))
+    # on a dark chip rather than over a thick black copy of itself: legible on any background, and one
+    # anti-aliased text instead of two (0.4-0.9 ms each here: four faces' labels were 3.5 ms of a frame)
+    cv2.rectangle(frame, (x - 3, y - th - 3), (x + tw + 2, y + 4), (0, 0, 0), -1)
     cv2.putText(frame, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
 
 
