@@ -30,6 +30,30 @@ def cbam_layers(model) -> list[str]:
     return [layer.name for layer in model.layers if layer.name.endswith("_spatial") and layer.name.startswith("cbam")]
 
 
+def pooled_softmax_head(model, layer: str) -> np.ndarray | None:
+    """The classifier's kernel (channels x classes) when the explained map reaches the classes only through global
+    average pooling, dropout and a softmax Dense layer (the FERNets, the default among them, and ResNet-18), else
+    None.
+
+    Then the gradients have a closed form: d p_c / d A_ijk = p_c (W_kc - sum_m p_m W_km) / HW, the same at every
+    cell, so Grad-CAM's weights need no backward pass; and Grad-CAM++ (exp of the class logit, alphas normalised
+    as tf-keras-vis does) reduces to weights relu(W_kc). One forward pass explains a frame's faces.
+    """
+    import keras
+    names = [layer_.name for layer_ in model.layers]
+    chain = model.layers[names.index(layer):]
+    head = chain[-1]
+    if (len(chain) < 3 or not isinstance(chain[1], keras.layers.GlobalAveragePooling2D)
+            or chain[1].get_config().get("keepdims") or chain[1].get_config().get("data_format") != "channels_last"
+            or not all(isinstance(x, keras.layers.Dropout) for x in chain[2:-1])
+            or not isinstance(head, keras.layers.Dense) or head.get_config().get("activation") != "softmax"
+            or model.outputs[0] is not head.output):
+        return None
+    if any(b.input is not a.output for a, b in zip(chain, chain[1:])):  # a straight chain, no branch joining it
+        return None
+    return np.asarray(head.kernel, np.float32)
+
+
 def _normalise(cam: np.ndarray) -> np.ndarray:
     cam = np.maximum(cam, 0)
     peak = cam.max()
@@ -47,9 +71,17 @@ class Explainer:
         self.features = keras.Model(model.inputs, [model.get_layer(self.layer).output, model.output])
         self.cbam = cbam_layers(model)
         self.attention = (keras.Model(model.inputs, model.get_layer(self.cbam[0]).output) if self.cbam else None)
+        self.head = pooled_softmax_head(model, self.layer)  # Grad-CAM(++) from one forward pass when not None
+        self._onnx = None  # use_onnx: the forward pass on ONNX Runtime (3x faster than TensorFlow here)
 
         # one graph for every batch size: each traced shape costs seconds (a face joining the room was one)
         signature = [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32), tf.TensorSpec([None], tf.int32)]
+
+        @tf.function(input_signature=signature[:1])
+        def forward(x):
+            return self.features(x, training=False)
+
+        self._forward_tf = forward
 
         @tf.function(input_signature=signature)
         def gradcam_batch(x, cls):
@@ -91,11 +123,50 @@ class Explainer:
 
             self._gradcam_pp = gradcam_pp
 
+    def use_onnx(self, path, threads: int = 1) -> None:
+        """Run the forward pass (feature map and probabilities) from an ONNX file of `features` (export_features)."""
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the classifier's session
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        outputs = sorted(session.get_outputs(), key=lambda o: -len(o.shape))  # the 4-D map, then the probabilities
+        self._onnx = (session, session.get_inputs()[0].name, [o.name for o in outputs])
+
+    def export_features(self, target) -> None:
+        """Write `features` (input -> explained map, probabilities) as ONNX, atomically, for use_onnx."""
+        import tensorflow as tf
+
+        from fer_core.atomic import atomic_path
+        spec = [tf.TensorSpec([None, *self.model.input_shape[1:]], tf.float32, name="pixels")]
+        with atomic_path(target, suffix=".onnx") as tmp:
+            self.features.export(str(tmp), format="onnx", verbose=False, input_signature=spec)
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._onnx is not None:
+            session, name, outputs = self._onnx
+            fmap, probs = session.run(outputs, {name: x})
+            return fmap, probs
+        fmap, probs = self._forward_tf(x)
+        return np.asarray(fmap), np.asarray(probs)
+
+    def _closed_form(self, faces: np.ndarray, classes, plus_plus: bool) -> list[np.ndarray]:
+        """Grad-CAM or Grad-CAM++ of a pooled softmax head (pooled_softmax_head); positive factors common to a
+        face's cells (p_c, 1/HW, exp(logit)) are left out: each map is normalised to its peak."""
+        x = np.asarray(faces, np.float32)[..., None]
+        fmap, probs = self._forward(x)
+        kernel = self.head[:, np.asarray(classes, int)].T  # faces x channels
+        weights = np.maximum(kernel, 0) if plus_plus else kernel - probs @ self.head.T
+        cams = np.einsum("nhwk,nk->nhw", fmap, weights)
+        return [_normalise(c) for c in cams]
+
     def gradcam(self, face: np.ndarray, cls: int) -> np.ndarray:
-        return self._batched(self._gradcam_batch, face[None], [cls])[0]
+        return self.gradcam_many(face[None], [cls])[0]
 
     def gradcam_many(self, faces: np.ndarray, classes) -> list[np.ndarray]:
-        """Grad-CAM for every face of a frame in one forward and one backward pass (4 faces: ~1.3x one face)."""
+        """Grad-CAM for every face of a frame in one pass (a forward one for pooled softmax heads)."""
+        if self.head is not None:
+            return self._closed_form(faces, classes, plus_plus=False)
         return self._batched(self._gradcam_batch, faces, classes)
 
     def _batched(self, fn, faces: np.ndarray, classes) -> list[np.ndarray]:
@@ -110,16 +181,20 @@ class Explainer:
     @property
     def fast_gradcam_pp(self) -> bool:
         """Grad-CAM++ in one compiled pass for every face (models ending in a softmax Dense layer, all here)."""
-        return self._gradcam_pp is not None
+        return self.head is not None or self._gradcam_pp is not None
 
     def gradcam_pp_many(self, faces: np.ndarray, classes) -> list[np.ndarray]:
+        if self.head is not None:
+            return self._closed_form(faces, classes, plus_plus=True)
         if self._gradcam_pp is None:
             return [self.gradcam_plus_plus(f, int(c)) for f, c in zip(faces, classes)]
         return self._batched(self._gradcam_pp, faces, classes)
 
     def gradcam_plus_plus(self, face: np.ndarray, cls: int) -> np.ndarray:
-        """Grad-CAM++: the compiled pass above when the model allows, else tf-keras-vis GradcamPlusPlus with
-        ReplaceToLinear (slower: it clones the model once)."""
+        """Grad-CAM++: the closed form or the compiled pass above when the model allows, else tf-keras-vis
+        GradcamPlusPlus with ReplaceToLinear (slower: it clones the model once)."""
+        if self.head is not None:
+            return self._closed_form(face[None], [cls], plus_plus=True)[0]
         if self._gradcam_pp is not None:
             return self._batched(self._gradcam_pp, face[None], [cls])[0]
         from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus

@@ -1,6 +1,7 @@
 """Frame -> faces -> probabilities -> smoothed tracks -> drawing (+ explanation), with per-stage timings."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -15,6 +16,8 @@ from fer_core.live.frames import from_bgr, to_bgr
 from fer_core.live.stats import MovingStats
 from fer_core.live.stream_detect import FULL_EVERY, StreamFaceDetector
 from fer_core.live.tracking import Tracker
+
+log = logging.getLogger("fer_core.live")
 
 
 @dataclass
@@ -65,12 +68,30 @@ class LivePipeline:
     def _warm_explainer(self) -> None:
         """Build the explainer and trace Grad-CAM and Grad-CAM++ once (seconds: a stream would freeze that long)."""
         try:
+            self._explain_on_onnx()
             face = np.zeros((1, self.fer.model.input_size, self.fer.model.input_size), np.uint8)
             self.explainer.gradcam_many(face, [0])
             if self.explainer.fast_gradcam_pp:
                 self.explainer.gradcam_pp_many(face, [0])
         except Exception:  # noqa: BLE001 - the stream's own call then fails where the page shows errors
             pass
+
+    def _explain_on_onnx(self) -> None:
+        """Where the classifier runs on ONNX Runtime and Grad-CAM needs only a forward pass, run that pass there
+        too: a file of the explainer's two outputs, exported once per model file into the cache."""
+        from fer_core.inference.backends import OnnxBackend
+        explainer, run = self.explainer, self.fer.run
+        if explainer.head is None or run is None or not isinstance(self.fer.model, OnnxBackend):
+            return
+        from fer_core.settings import cache_dir
+        path = cache_dir() / "onnx" / f"{run.id}-{run.model_mtime}-explain-{explainer.layer}.onnx"
+        try:
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                explainer.export_features(path)
+            explainer.use_onnx(path, threads=1)
+        except Exception as exc:  # noqa: BLE001 - TensorFlow's forward pass still explains, a little slower
+            log.warning("Grad-CAM stays on TensorFlow: the ONNX export failed (%s)", type(exc).__name__)
 
     def explanations_ready(self) -> bool:
         """Outside stream mode always (the caller waits); in it, whether the background compile has finished."""

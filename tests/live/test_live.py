@@ -58,7 +58,7 @@ def test_gradcam_covers_every_face_and_gradcam_pp_the_chosen_one(two_runs, real_
     pipe.settings.overlay = "Grad-CAM++"  # compiled: every face too
     out, results, _ = pipe.process(frame)
     assert all(changed(out, r) for r in results)
-    pipe.explainer._gradcam_pp = None  # a head tf-keras-vis must explain: only the chosen face
+    pipe.explainer._gradcam_pp = pipe.explainer.head = None  # a head tf-keras-vis must explain: only the chosen face
     pipe.settings.explain_track = results[1].track_id
     out, results, _ = pipe.process(frame)
     assert [changed(out, r) for r in results] == [False, True]
@@ -74,6 +74,35 @@ def test_gradcam_for_many_faces_in_one_pass_equals_one_by_one(two_runs, real_fac
         assert np.abs(cam - explainer.gradcam(face, cls)).max() < 1e-4
 
 
+def test_one_forward_pass_explains_as_the_gradients_do(two_runs, real_faces, tmp_path):
+    """Pooled softmax heads: Grad-CAM and Grad-CAM++ in closed form from one forward pass (TensorFlow or ONNX
+    Runtime) equal the autodiff passes, on the shipped model and on a ResNet-18; a head with dense layers between
+    (cnn004's) keeps the gradients."""
+    from fer_core.explain.overlays import Explainer
+    from fer_core.inference.bundle import BUNDLED
+    from fer_core.models.registry import build_model
+    from fer_core.runs.loader import load_model
+    assert Explainer(load_model(two_runs[0])).head is None
+    faces = np.stack([cv2.resize(f, (48, 48)) for f in real_faces[:4]])
+    classes = [0, 3, 6, 3]
+    for source, model in (("shipped", load_model(BUNDLED)), ("resnet18", build_model("resnet18", 7))):
+        explainer = Explainer(model)
+        assert explainer.head is not None and explainer.fast_gradcam_pp
+        grad = explainer._batched(explainer._gradcam_batch, faces, classes)
+        grad_pp = explainer._batched(explainer._gradcam_pp, faces, classes)
+        for onnx in (False, True):
+            if onnx:
+                explainer.export_features(tmp_path / "features.onnx")
+                explainer.use_onnx(tmp_path / "features.onnx")
+            for mine, theirs in ((explainer.gradcam_many(faces, classes), grad),
+                                 (explainer.gradcam_pp_many(faces, classes), grad_pp)):
+                for a, b in zip(mine, theirs):
+                    assert a.shape == b.shape and np.abs(a - b).max() < 1e-3, (source, onnx)
+                # maps, not empty ones agreeing with empty ones (a class with no evidence may have none)
+                assert sum(a.max() > 0 for a in mine) >= 3, (source, onnx)
+        assert np.abs(explainer.gradcam(faces[1], 3) - grad[1]).max() < 1e-3
+
+
 def test_compiled_gradcam_pp_agrees_with_tf_keras_vis(real_faces):
     """On the shipped default model (a tiny 3-epoch test run's maps are too noisy to compare: 0.93-0.99 run to run)."""
     from fer_core.explain.overlays import Explainer
@@ -82,7 +111,7 @@ def test_compiled_gradcam_pp_agrees_with_tf_keras_vis(real_faces):
     explainer = Explainer(load_model(BUNDLED))
     assert explainer.fast_gradcam_pp
     fast = explainer.gradcam_pp_many(real_faces[:3], [0, 3, 6])
-    explainer._gradcam_pp = None
+    explainer._gradcam_pp = explainer.head = None
     for face, cls, cam in zip(real_faces[:3], [0, 3, 6], fast):
         reference = explainer.gradcam_plus_plus(face, cls)  # tf-keras-vis, upsampled to the input
         up = cv2.resize(cam.astype(np.float32), reference.shape[::-1], interpolation=cv2.INTER_LINEAR)
