@@ -140,13 +140,14 @@ class FER:
 
     # ---- the path every caller shares: frame -> boxes -> crops -> probabilities ----
 
-    def analyze_frame(self, frame_bgr: np.ndarray, timings: dict | None = None) -> FrameFaces:
+    def analyze_frame(self, frame_bgr: np.ndarray, timings: dict | None = None, classify=None) -> FrameFaces:
         """One BGR frame -> its faces as arrays (boxes, eyes, the crops the model saw, probabilities). With
-        `timings`, the seconds spent detecting (incl. cropping) and classifying are stored in it."""
+        `timings`, the seconds spent detecting (incl. cropping) and classifying are stored in it. `classify`
+        (crops -> probabilities) replaces the model's call: Live's explainer classifies in its own forward pass."""
         t0 = time.perf_counter()
         boxes, eyes, crops = self._locate(frame_bgr)
         t1 = time.perf_counter()
-        probs = self.model.predict_proba(crops)
+        probs = (classify or self.model.predict_proba)(crops) if len(crops) else self.model.predict_proba(crops)
         if timings is not None:
             timings["detect"], timings["classify"] = t1 - t0, time.perf_counter() - t1
         return FrameFaces(boxes, eyes, crops, probs)

@@ -142,7 +142,10 @@ class Explainer:
         with atomic_path(target, suffix=".onnx") as tmp:
             self.features.export(str(tmp), format="onnx", verbose=False, input_signature=spec)
 
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def forward(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Face crops (n x S x S, 0-255) -> (explained feature maps, class probabilities): the model's own
+        probabilities, so this pass can stand in for the classifier's (FER.analyze_frame's `classify`)."""
+        x = np.asarray(faces, np.float32)[..., None]
         if self._onnx is not None:
             session, name, outputs = self._onnx
             fmap, probs = session.run(outputs, {name: x})
@@ -150,15 +153,15 @@ class Explainer:
         fmap, probs = self._forward_tf(x)
         return np.asarray(fmap), np.asarray(probs)
 
-    def _closed_form(self, faces: np.ndarray, classes, plus_plus: bool) -> list[np.ndarray]:
-        """Grad-CAM or Grad-CAM++ of a pooled softmax head (pooled_softmax_head); positive factors common to a
-        face's cells (p_c, 1/HW, exp(logit)) are left out: each map is normalised to its peak."""
-        x = np.asarray(faces, np.float32)[..., None]
-        fmap, probs = self._forward(x)
+    def maps(self, fmap: np.ndarray, probs: np.ndarray, classes, plus_plus: bool = False) -> list[np.ndarray]:
+        """Grad-CAM (or ++) maps from a forward pass, for pooled softmax heads (pooled_softmax_head). Positive
+        factors common to a face's cells (p_c, 1/HW, exp(logit)) are left out: each map is normalised to its peak."""
         kernel = self.head[:, np.asarray(classes, int)].T  # faces x channels
         weights = np.maximum(kernel, 0) if plus_plus else kernel - probs @ self.head.T
-        cams = np.einsum("nhwk,nk->nhw", fmap, weights)
-        return [_normalise(c) for c in cams]
+        return [_normalise(c) for c in np.einsum("nhwk,nk->nhw", fmap, weights)]
+
+    def _closed_form(self, faces: np.ndarray, classes, plus_plus: bool) -> list[np.ndarray]:
+        return self.maps(*self.forward(faces), classes, plus_plus)
 
     def gradcam(self, face: np.ndarray, cls: int) -> np.ndarray:
         return self.gradcam_many(face[None], [cls])[0]

@@ -149,10 +149,13 @@ def crop_faces(gray: np.ndarray, boxes: np.ndarray, margin: float = 0.1, size: i
         side = int(max(bw, bh) * (1 + 2 * margin))
         cx, cy = x + bw // 2, y + bh // 2
         if eyes is not None:
-            rx0, ry0 = max(cx - side, 0), max(cy - side, 0)  # the face's neighbourhood, wide enough to rotate
-            region = gray[ry0:min(cy + side, h), rx0:min(cx + side, w)]
-            if side > 2 * size:  # shrinking a lot: blur first, or warpAffine aliases
-                region = cv2.GaussianBlur(region, (0, 0), 0.4 * side / size)
+            sigma = 0.4 * side / size if side > 2 * size else 0.0  # shrinking a lot: blur first, or warpAffine aliases
+            # the face's neighbourhood: the crop's corners at any angle (side / sqrt 2), plus the blur's reach
+            r = int(0.71 * side + 3 * sigma) + 2
+            rx0, ry0 = max(cx - r, 0), max(cy - r, 0)
+            region = gray[ry0:min(cy + r, h), rx0:min(cx + r, w)]
+            if sigma:
+                region = cv2.GaussianBlur(region, (0, 0), sigma)
             m = cv2.getRotationMatrix2D((float(cx - rx0), float(cy - ry0)), eye_angle(eyes[i]), size / max(side, 1))
             m[:, 2] += (size / 2 - (cx - rx0), size / 2 - (cy - ry0))
             crops.append(cv2.warpAffine(region, m, (size, size), flags=cv2.INTER_LINEAR,

@@ -116,8 +116,17 @@ class LivePipeline:
             self.fer.detector.full_every = max(1, s.full_scan_every)
         self.fer.margin = s.margin
         self.tracker.alpha = s.smoothing
+        # Grad-CAM(++) of a pooled softmax head needs only a forward pass, which classifies too: one pass for both
+        fused = (draw and s.overlay in ("Grad-CAM", "Grad-CAM++") and self.explanations_ready()
+                 and self.explainer.head is not None)
+        forward = {}
+
+        def classify(crops):
+            forward["fmap"], probs = self.explainer.forward(crops)
+            return probs
+
         t0 = time.perf_counter()
-        ff = self.fer.analyze_frame(frame_bgr, timings := {})
+        ff = self.fer.analyze_frame(frame_bgr, timings := {}, classify=classify if fused else None)
         t1, t2 = t0 + timings["detect"], t0 + timings["detect"] + timings["classify"]
         faces, boxes, probs = ff.crops, ff.boxes, ff.probs
         tracks = self.tracker.update(boxes, probs)
@@ -137,7 +146,9 @@ class LivePipeline:
                     chosen = [p for p in explained if p[1].track_id == s.explain_track]
                     explained = chosen or [max(explained, key=lambda p: p[1].box[2])]
                 classes = [s.target_class if s.target_class is not None else int(r.probs.argmax()) for _, r in explained]
-                if s.overlay == "Grad-CAM" and explained:  # every face in one pass
+                if "fmap" in forward:  # the classifying pass explains every face
+                    heats = self.explainer.maps(forward["fmap"], probs, classes, plus_plus=s.overlay == "Grad-CAM++")
+                elif s.overlay == "Grad-CAM" and explained:  # every face in one pass
                     heats = self.explainer.gradcam_many(np.stack([f for f, _ in explained]), classes)
                 elif s.overlay == "Grad-CAM++" and explained and not slow_pp:
                     heats = self.explainer.gradcam_pp_many(np.stack([f for f, _ in explained]), classes)

@@ -64,6 +64,35 @@ def test_gradcam_covers_every_face_and_gradcam_pp_the_chosen_one(two_runs, real_
     assert [changed(out, r) for r in results] == [False, True]
 
 
+def test_a_stream_classifies_and_explains_in_one_onnx_pass(real_faces, monkeypatch):
+    """The shipped model on a webcam stream: the explainer's forward pass (ONNX Runtime, exported to the cache
+    once) gives the probabilities too, so the classifier is not called again; the labels are the classifier's."""
+    import time
+
+    from fer_core.inference.bundle import BUNDLED
+    pipe = LivePipeline(str(BUNDLED), LiveSettings(show_timings=False, smoothing=1.0, full_scan_every=1))
+    pipe.stream_mode()
+    deadline = time.time() + 300
+    while not pipe.explanations_ready() and time.time() < deadline:
+        time.sleep(0.2)
+    assert pipe.explainer._onnx is not None, "Grad-CAM's forward pass is not on ONNX Runtime"
+    frame = frame_with(real_faces[0], at=(10, 140))
+    frame[140:340, 420:620] = frame_with(real_faces[1], at=(420, 140))[140:340, 420:620]
+    plain, before, _ = pipe.process(frame)
+    assert len(before) == 2
+    calls = []
+    classifier = pipe.fer.model.predict_proba
+    monkeypatch.setattr(pipe.fer.model, "predict_proba", lambda faces: calls.append(len(faces)) or classifier(faces))
+    pipe.settings.overlay = "Grad-CAM"
+    out, after, timings = pipe.process(frame)
+    assert calls == [] and timings["overlay"] > 0
+    for a, b in zip(before, after):
+        assert a.label == b.label and np.abs(a.probs - b.probs).max() < 1e-4
+        x, y, w, h = b.box
+        assert np.abs(out[y + 10:y + h - 10, x + 10:x + w - 10].astype(int)
+                      - plain[y + 10:y + h - 10, x + 10:x + w - 10]).mean() > 1  # every face's heat map drawn
+
+
 def test_gradcam_for_many_faces_in_one_pass_equals_one_by_one(two_runs, real_faces):
     from fer_core.explain.overlays import Explainer
     from fer_core.runs.loader import load_model
