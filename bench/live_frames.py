@@ -1,5 +1,5 @@
 """The two colour conversions every Live frame pays (the browser's I420 in, I420 out to the encoder): PyAV's
-swscale, which Live used, against fer_core.live.frames (OpenCV), timed in turns -> bench/results/live_frames.json.
+swscale against OpenCV (fer_core.live.frames for the way out), timed in turns -> bench/results/live_frames.json.
 
 python bench/live_frames.py [--frames 90] [--rounds 5] [--size 640x480]
 
@@ -53,12 +53,12 @@ def main():
     import av
     from aiortc.codecs.vpx import Vp8Encoder
 
-    from fer_core.live.frames import from_bgr, to_bgr
+    from fer_core.live.frames import from_bgr
     width, height = (int(v) for v in args.size.split("x"))
     frames = decoded_frames(args.frames, width, height)
     ways = {
         "pyav": (lambda f: f.to_ndarray(format="bgr24"), lambda img: av.VideoFrame.from_ndarray(img, format="bgr24")),
-        "opencv": (to_bgr, from_bgr)}
+        "opencv": (lambda f: cv2.cvtColor(f.to_ndarray(), cv2.COLOR_YUV2BGR_I420), from_bgr)}
     ms = {w: {"in": [], "out": []} for w in ways}
     for r in range(args.rounds):
         for way in (list(ways) if r % 2 == 0 else list(ways)[::-1]):  # in turns: machine drift hits both

@@ -1,21 +1,14 @@
-"""WebRTC video frames <-> BGR arrays, converted by OpenCV rather than by PyAV's swscale.
+"""Processed BGR frames back to WebRTC: I420 converted by OpenCV, not by the encoder's swscale.
 
-Browsers send and receive I420 (yuv420p). PyAV's `to_ndarray(format="bgr24")` and the encoder's reformat of a
-bgr24 frame each ran swscale's generic path: 4-6 ms a 640x480 frame here, against 0.6-0.8 ms for
-cv2.cvtColor (bench/live_frames.py). Both ends of every Live frame pay it, so it was ~10 ms of a 33-ms budget.
-Both use BT.601 video range, as browsers do (pixels differ by ~1 level on average).
+Browsers receive I420 (yuv420p). aiortc's VP8 encoder reformats any other frame with PyAV's swscale, whose
+BGR -> I420 path is slow; cv2.cvtColor does it for less, and the encoder then takes the frame as it is: the
+return path of a 640x480 frame (conversion + encode) 6.9 -> 5.3 ms median here (bench/live_frames.py). The other
+way, PyAV's own I420 -> BGR was the faster (0.33 vs 0.43 ms) and stays. BT.601 video range, as browsers use.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
-
-
-def to_bgr(frame) -> np.ndarray:
-    """A decoded av.VideoFrame -> H x W x 3 uint8 BGR."""
-    if frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0:
-        return cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)  # planes stacked: (H * 3/2) x W
-    return frame.to_ndarray(format="bgr24")
 
 
 def from_bgr(image: np.ndarray):
@@ -24,4 +17,4 @@ def from_bgr(image: np.ndarray):
     h, w = image.shape[:2]
     if h % 2 == 0 and w % 2 == 0:
         return av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
-    return av.VideoFrame.from_ndarray(image, format="bgr24")
+    return av.VideoFrame.from_ndarray(image, format="bgr24")  # I420 needs even sides

@@ -12,7 +12,7 @@ import numpy as np
 from fer_core.explain.overlays import Explainer
 from fer_core.live.detect import DetectorSettings
 from fer_core.live.draw import draw_face, draw_notice, draw_status, draw_timings, overlay_heatmap
-from fer_core.live.frames import from_bgr, to_bgr
+from fer_core.live.frames import from_bgr
 from fer_core.live.stats import MovingStats
 from fer_core.live.stream_detect import FULL_EVERY, StreamFaceDetector
 from fer_core.live.tracking import Tracker
@@ -223,12 +223,12 @@ class LiveSession:
 
     def callback(self, frame):
         """streamlit-webrtc video_frame_callback: av.VideoFrame in, av.VideoFrame out. Never calls st.*."""
-        return from_bgr(self.process(to_bgr(frame)))
+        return from_bgr(self.process(frame.to_ndarray(format="bgr24")))
 
     async def queued_callback(self, frames: list) -> list:
         """streamlit-webrtc queued_video_frames_callback: every frame that arrived while the last one was being
         processed. Only the newest is processed; the rest are counted, so the page can show the share."""
-        return [from_bgr(self.process(to_bgr(frames[-1]), received=len(frames)))]
+        return [from_bgr(self.process(frames[-1].to_ndarray(format="bgr24"), received=len(frames)))]
 
     def ended(self) -> None:
         """The stream stopped: forget the last frame's faces and numbers (the page shows them otherwise)."""
