@@ -147,7 +147,7 @@ class FER:
         t0 = time.perf_counter()
         boxes, eyes, crops = self._locate(frame_bgr)
         t1 = time.perf_counter()
-        probs = (classify or self.model.predict_proba)(crops) if len(crops) else self.model.predict_proba(crops)
+        probs = classify(crops) if classify and len(crops) else self.model.predict_proba(crops)
         if timings is not None:
             timings["detect"], timings["classify"] = t1 - t0, time.perf_counter() - t1
         return FrameFaces(boxes, eyes, crops, probs)

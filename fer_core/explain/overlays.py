@@ -125,22 +125,17 @@ class Explainer:
 
     def use_onnx(self, path, threads: int = 1) -> None:
         """Run the forward pass (feature map and probabilities) from an ONNX file of `features` (export_features)."""
-        import onnxruntime as ort
-        options = ort.SessionOptions()
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the classifier's session
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        from fer_core.inference.backends import onnx_session
+        session = onnx_session(path, threads)
         outputs = sorted(session.get_outputs(), key=lambda o: -len(o.shape))  # the 4-D map, then the probabilities
         self._onnx = (session, session.get_inputs()[0].name, [o.name for o in outputs])
 
     def export_features(self, target) -> None:
         """Write `features` (input -> explained map, probabilities) as ONNX, atomically, for use_onnx."""
-        import tensorflow as tf
-
         from fer_core.atomic import atomic_path
-        spec = [tf.TensorSpec([None, *self.model.input_shape[1:]], tf.float32, name="pixels")]
+        from fer_core.inference.export import _signature
         with atomic_path(target, suffix=".onnx") as tmp:
-            self.features.export(str(tmp), format="onnx", verbose=False, input_signature=spec)
+            self.features.export(str(tmp), format="onnx", verbose=False, input_signature=_signature(self.model))
 
     def forward(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Face crops (n x S x S, 0-255) -> (explained feature maps, class probabilities): the model's own
@@ -183,7 +178,8 @@ class Explainer:
 
     @property
     def fast_gradcam_pp(self) -> bool:
-        """Grad-CAM++ in one compiled pass for every face (models ending in a softmax Dense layer, all here)."""
+        """Grad-CAM++ for every face in one pass: the closed form (pooled softmax heads) or the compiled one
+        (models ending in a softmax Dense layer, all here)."""
         return self.head is not None or self._gradcam_pp is not None
 
     def gradcam_pp_many(self, faces: np.ndarray, classes) -> list[np.ndarray]:

@@ -78,20 +78,24 @@ class KerasBackend(Backend):
         return np.asarray(self._compiled(x))[:n]
 
 
+def onnx_session(path: str | Path, threads: int | None = None):
+    """An ONNX Runtime CPU session as every model here runs: no busy-waiting between calls (spinning threads took
+    the cores from the face detector: Live's detect stage doubled beside them; a call is short either way)."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxBackend(Backend):
     name = "onnx"
 
     def __init__(self, path: str | Path, class_names: list[str] | None = None, threads: int | None = None):
-        import onnxruntime as ort
-        options = ort.SessionOptions()
-        # no busy-waiting between calls: spinning threads took the cores from the face detector (Live's detect
-        # stage doubled beside them); a call is short either way
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = onnx_session(path, threads)
         except Exception as exc:  # noqa: BLE001 - ORT raises its own kinds for a bad file
             raise RunError(f"the ONNX file cannot be loaded ({type(exc).__name__})", path=str(path),
                            fix="export it again with `python -m fer_core export RUN --format onnx`") from exc
