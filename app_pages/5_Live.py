@@ -33,10 +33,11 @@ overlay = st.sidebar.selectbox("Overlay", OVERLAYS)
 target = st.sidebar.selectbox("Explain class", ["(predicted)"] + classes)
 smoothing = st.sidebar.slider("Smoothing (weight of newest frame; 1 = off)", 0.05, 1.0, 0.5)
 with st.sidebar.expander("Face detector"):
-    detector_name = st.selectbox("Detector", DETECTORS, help="blazeface-multiscale (the default, by bench/results/detect.json) "
-                                 "finds every face from ~48 px in a group (short-range BlazeFace at three scales); "
-                                 "blazeface (short-range on the whole frame) only faces from ~150 px, 9x faster; "
-                                 "Haar invents some faces.")
+    detector_name = st.selectbox("Detector", DETECTORS, help="blazeface-cascade (the default, by bench/results/detect.json) "
+                                 "finds every face from ~48 px in a group (short-range BlazeFace on the frame at half "
+                                 "size, doubtful faces looked at again); blazeface-multiscale (three scales) a few "
+                                 "more of the smallest, in twice the time; blazeface (short-range on the whole frame) "
+                                 "only faces from ~150 px; Haar invents some faces.")
     min_size = st.slider("Min face size (px)", 20, 200, 40)
     if detector_name == "haar":
         scale = st.slider("Scale factor", 1.05, 1.5, 1.1)

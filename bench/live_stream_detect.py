@@ -67,15 +67,15 @@ def main():
     parser.add_argument("--frames", type=int, default=90)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", default=str(OUT))
-    parser.add_argument("--roi-input", type=int, help="the squares' network input side (default: stream_detect's)")
+    parser.add_argument("--roi-input", type=int, help="the squares' network input side (default: squares.ROI_INPUT; the cascade's second looks use it too)")
     args = parser.parse_args()
     from sklearn.datasets import load_sample_images
 
-    from fer_core.live import stream_detect
+    from fer_core.live import squares
     from fer_core.live.detect import DETECTORS, DetectorSettings, FaceDetector
     from fer_core.live.stream_detect import FULL_EVERY, StreamFaceDetector
     if args.roi_input:
-        stream_detect.ROI_INPUT = args.roi_input
+        squares.ROI_INPUT = args.roi_input
     rng = np.random.default_rng(args.seed)
     picks, _ = bd.faces(200, rng)
     photos = [cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) for img in load_sample_images().images]
@@ -100,7 +100,7 @@ def main():
                     first_seen = t - args.frames // 3
         entering.append(first_seen)
     out = {"clips": args.clips, "frames_per_clip": args.frames, "detector": DETECTORS[0], "full_every": FULL_EVERY,
-           "roi_input": stream_detect.ROI_INPUT,
+           "roi_input": squares.ROI_INPUT,
            "faces": "FER2013 PrivateTest + CK+, 40-260 px, drifting 0-4 px a frame and bobbing on a real photo",
            "full_scans_share": round(stream.full_scans / max(stream.frames, 1), 3)}
     for name, r in rows.items():

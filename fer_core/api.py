@@ -95,10 +95,11 @@ class FER:
     """Detect faces and classify their emotions with a FER Studio model.
 
     run: None (the default model), a run folder or name, or an exported .onnx / .tflite file.
-    detector: "blazeface-multiscale" (default: every face from ~48 px, short-range BlazeFace at three scales of the
-        frame), "blazeface" (short-range on the whole frame: faces from ~150 px, 9x faster), "blazeface-full",
-        "blazeface-multi", "haar", or None when every input is already a face crop (classified whole, as the model
-        was trained). "blazeface-tiles", the default before, names the multiscale detector.
+    detector: "blazeface-cascade" (default: every face from ~48 px; short-range BlazeFace on the frame at half size
+        and on MediaPipe's square, doubtful faces looked at again), "blazeface-multiscale" (three scales: a few more
+        faces under 60 px, about twice the time), "blazeface" (short-range on the whole frame: faces from ~150 px,
+        4-5x faster), "blazeface-full", "blazeface-multi", "haar", or None when every input is already a face crop
+        (classified whole, as the model was trained). "blazeface-tiles", an old name, names the multiscale detector.
     backend: "auto" (ONNX Runtime when installed, else Keras), "onnx", "keras" or "tflite" (a .tflite file).
     """
 

@@ -71,7 +71,7 @@ class _LiteRT:
 
         from fer_core.quiet_import import fd2_silenced
         # FER_DETECT_THREADS=1 where requests already run one per core (the REST server)
-        threads = detect_threads() if height and height * width >= 100_000 else 1
+        threads = detect_threads() if height and height * width >= 50_000 else 1  # 320x240 on: 2.2x faster
         with fd2_silenced():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every CLI run otherwise
             self.interpreter = Interpreter(str(path), num_threads=threads)
             if height:

@@ -11,9 +11,10 @@ import cv2
 import numpy as np
 
 from fer_core.errors import ConfigError
+from fer_core.live import squares
 
 CASCADE = "haarcascade_frontalface_default.xml"
-from fer_core.live.detector_names import BLAZE_PASSES, DETECTORS, canonical  # noqa: E402,F401  (names without OpenCV)
+from fer_core.live.detector_names import BLAZE_PASSES, CHECKED, DETECTORS, canonical  # noqa: E402,F401  (names without OpenCV)
 
 # BlazeFace boxes run eyebrows to chin; FER2013 crops (and Haar boxes) sit ~13 % of a box higher and 1.2x wider.
 BLAZE_TO_FER = {"shift_up": 0.13, "scale": 1.2}
@@ -69,10 +70,21 @@ class FaceDetector:
     def find(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """BlazeFace's own boxes (eyebrows to chin), scores and 6 keypoints, every pass merged."""
         s = self.settings
+        check = CHECKED.get(s.name)
         found = []
         for net, extra in self._backend(s):
-            net.score_threshold = min(s.score_threshold + extra, 0.99)
-            found.append(net.detect(frame))
+            net.score_threshold = min(max(s.score_threshold + extra, 0.05), 0.99)
+            boxes, scores, points = net.detect(frame)
+            if check and net.long_side == check["long_side"]:
+                sure = scores >= s.score_threshold + check["sure"]
+                found.append((boxes[sure], scores[sure], points[sure]))
+                if not sure.all():
+                    if "squares" not in self._backends:
+                        self._backends["squares"] = squares.square_net()
+                    found.append(squares.look_again(self._backends["squares"], frame, boxes[~sure],
+                                                    min(s.score_threshold + check["extra"], 0.99)))
+            else:
+                found.append((boxes, scores, points))
         return found[0] if len(found) == 1 else merge_detections(found)
 
     def framed(self, boxes: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,9 @@
 """Face detection for the frames of one stream: the full detector now and then, the faces' neighbourhoods between.
 
-The default detector runs short-range BlazeFace over the whole frame at three scales (~216k network pixels a
-640x480 frame), because a face can be anywhere and any size. In a stream, the last frame says where the faces
-are: between full scans, the network runs only on a square around each known face, sized so the face fills half
-of it (the network's best scale), shrunk to at most 80 px: one small square per face. A new face shows up at the
+The default detector runs short-range BlazeFace over the whole frame at two scales (~93k network pixels a 640x480
+frame, plus a second look at doubtful faces), because a face can be anywhere and any size. In a stream, the last
+frame says where the faces are: between full scans, the network runs only on a square around each known face
+(fer_core/live/squares.py): one small square per face. A new face shows up at the
 next full scan, at most FULL_EVERY frames later; a face lost in its square brings that scan forward to the next
 frame. bench/live_stream_detect.py measures
 what this costs and finds against the full detector on every frame.
@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer_core.live.detect import DetectorSettings, FaceDetector, merge_detections
+from fer_core.live import squares
+from fer_core.live.detect import DetectorSettings, FaceDetector
 
 FULL_EVERY = 6  # frames: a new face is found within 0.2 s at 30 fps
-ROI_SCALE = 2.0  # the square's side, in face-box sides (BlazeFace boxes: eyebrows to chin)
-ROI_INPUT = 80  # the network's input side for one square (shrunk to it, never enlarged). bench/live_stream_detect.py
-# --seed 11: recall >= 48 px 84.3% at 80 (84.4% at 96, 82.4% at 64; 85.2% full scans), 0.32x of full scans (96: 0.36x)
 
 
 class StreamFaceDetector:
@@ -66,31 +64,6 @@ class StreamFaceDetector:
         return self.locate(frame)[0]
 
     def _around(self, frame: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Short-range BlazeFace on a square around each known face; the best face in each square, merged."""
         if self._roi_net is None:
-            from fer_core.live.blazeface import BlazeFace
-            self._roi_net = BlazeFace("short", long_side=ROI_INPUT)
-        net = self._roi_net
-        net.score_threshold = self.settings.score_threshold
-        h, w = frame.shape[:2]
-        found = []
-        for x, y, bw, bh in boxes:
-            side = int(min(max(bw, bh) * ROI_SCALE, w, h))
-            if side < 8:
-                continue
-            x0 = int(np.clip(x + bw / 2 - side / 2, 0, w - side))
-            y0 = int(np.clip(y + bh / 2 - side / 2, 0, h - side))
-            b, s, p = net.detect(frame[y0:y0 + side, x0:x0 + side])
-            # the face nearest where this one was (a neighbour may share the square, and may score higher)
-            shift = np.hypot(b[:, 0] + b[:, 2] / 2 + x0 - x - bw / 2, b[:, 1] + b[:, 3] / 2 + y0 - y - bh / 2)
-            if not len(b) or shift.min() > max(bw, bh) / 2:
-                continue
-            best = int(np.argmin(shift))
-            b, p = b[best:best + 1].copy(), p[best:best + 1].copy()
-            b[:, :2] += (x0, y0)
-            p[..., 0] += x0
-            p[..., 1] += y0
-            found.append((b, s[best:best + 1], p))
-        if not found:
-            return np.zeros((0, 4), int), np.zeros(0, np.float32), np.zeros((0, 6, 2), np.float32)
-        return merge_detections(found)
+            self._roi_net = squares.square_net()
+        return squares.look_again(self._roi_net, frame, boxes, self.settings.score_threshold)

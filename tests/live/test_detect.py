@@ -27,7 +27,7 @@ def test_blazeface_boxes_real_faces_in_fer_framing_with_the_eyes(real_faces):
         assert 220 < rx < lx < 420 and 150 < ry < 300 and abs(ly - ry) < 15  # person's right eye on image left
 
 
-@pytest.mark.parametrize("name", ["blazeface", "blazeface-multiscale"])
+@pytest.mark.parametrize("name", ["blazeface", "blazeface-multiscale", "blazeface-cascade"])
 @pytest.mark.parametrize("scene", ["noise", "grey"])
 def test_blazeface_invents_no_face_where_there_is_none(scene, name):
     frame = blurred_noise() if scene == "noise" else np.full((480, 640), 120, np.uint8)
@@ -116,23 +116,58 @@ def test_an_input_shaped_like_the_frame_puts_boxes_and_eyes_on_the_face(real_fac
     assert x0 < rx < lx < x0 + side and y0 < ry < y0 + side / 2 + 10
 
 
-def test_multiscale_gives_boxes_in_the_frames_pixels_for_big_frames(real_faces):
+@pytest.mark.parametrize("name", ["blazeface-multiscale", "blazeface-cascade"])
+def test_multiscale_gives_boxes_in_the_frames_pixels_for_big_frames(real_faces, name):
     frame = cv2.resize(frame_with(real_faces[0]), (1280, 960))  # the face fills (440, 280)-(840, 680)
-    boxes, eyes = FaceDetector(DetectorSettings(name="blazeface-multiscale")).locate(frame)
+    boxes, eyes = FaceDetector(DetectorSettings(name=name)).locate(frame)
     assert len(boxes) == 1
     x, y, w, h = boxes[0]
     assert abs(x + w / 2 - 640) < 50 and abs(y + h / 2 - 480) < 60 and 300 < w < 520
     assert 440 < eyes[0][0][0] < eyes[0][1][0] < 840
 
 
-def test_multiscale_finds_small_faces_the_whole_frame_misses(real_faces):
-    faces = [frame_with(f, at=(40 + 120 * i, 200), size=64)[200:264, 40 + 120 * i:104 + 120 * i] for i, f in enumerate(real_faces[:4])]
+def small_faces(real_faces, size=64):
+    """Four real faces of `size` px in a row on grey: under what short-range BlazeFace sees on a whole frame."""
+    faces = [frame_with(f, at=(40 + 120 * i, 200), size=size)[200:200 + size, 40 + 120 * i:40 + 120 * i + size]
+             for i, f in enumerate(real_faces[:4])]
     frame = np.full((480, 640, 3), 120, np.uint8)
     for i, f in enumerate(faces):
-        frame[200:264, 40 + 140 * i:104 + 140 * i] = f
+        frame[200:200 + size, 40 + 140 * i:40 + 140 * i + size] = f
+    return frame
+
+
+@pytest.mark.parametrize("name", ["blazeface-multiscale", "blazeface-cascade"])
+def test_multiscale_finds_small_faces_the_whole_frame_misses(real_faces, name):
+    frame = small_faces(real_faces)
     whole = FaceDetector(DetectorSettings(name="blazeface")).detect(frame)
-    multiscale = FaceDetector(DetectorSettings(name="blazeface-multiscale")).detect(frame)
-    assert len(multiscale) >= 3 > len(whole)
+    found = FaceDetector(DetectorSettings(name=name)).detect(frame)
+    assert len(found) >= 3 > len(whole)
+
+
+def test_the_cascade_keeps_a_doubtful_face_only_when_its_second_look_finds_it(real_faces, monkeypatch):
+    """Small faces score low at half size: the cascade looks at each doubtful one again, in a square around it,
+    and a doubt that look does not confirm is dropped (that is what keeps false positives down)."""
+    from fer_core.live import squares
+    frame = small_faces(real_faces, size=56)
+    looked = []
+    real_look = squares.look_again
+
+    def spy(net, image, boxes, threshold):
+        looked.append(len(boxes))
+        return real_look(net, image, boxes, threshold)
+    monkeypatch.setattr(squares, "look_again", spy)
+    confirmed = FaceDetector(DetectorSettings(name="blazeface-cascade")).detect(frame)
+    assert looked and looked[0] >= 1 and len(confirmed) >= 3
+    monkeypatch.setattr(squares, "look_again", lambda net, image, boxes, threshold: squares.EMPTY)
+    unconfirmed = FaceDetector(DetectorSettings(name="blazeface-cascade")).detect(frame)
+    assert len(unconfirmed) < len(confirmed)
+
+
+def test_the_cascade_finds_a_face_that_fills_the_frame(real_faces):
+    """A person close to the webcam: a face taller than the half-size pass can see, found by MediaPipe's square."""
+    frame = frame_with(real_faces[1], at=(110, 30), size=420)
+    boxes = FaceDetector(DetectorSettings(name="blazeface-cascade")).detect(frame)
+    assert len(boxes) == 1 and boxes[0][2] > 300, boxes
 
 
 def test_the_old_default_name_still_works():
