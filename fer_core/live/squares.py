@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fer_core.live.merge import merge_detections
+
 ROI_SCALE = 2.0  # the square's side, in face-box sides (BlazeFace boxes: eyebrows to chin)
 ROI_INPUT = 80  # the network's input side for one square (shrunk to it, never enlarged). bench/live_stream_detect.py
 # --seed 11: recall >= 48 px 84.3% at 80 (84.4% at 96, 82.4% at 64; 85.2% full scans), 0.32x of full scans (96: 0.36x)
@@ -23,7 +25,6 @@ def look_again(net, frame: np.ndarray, boxes: np.ndarray, threshold: float) -> t
     """(boxes, scores, keypoints) of the face found nearest each box's centre in its square (a neighbour may share
     the square, and may score higher), scoring at least `threshold`; a box whose square shows no face within half
     a box of where it was gives nothing."""
-    from fer_core.live.detect import merge_detections
     net.score_threshold = threshold
     h, w = frame.shape[:2]
     found = []
