@@ -80,13 +80,16 @@ class FaceDetector:
                 sure = scores >= s.score_threshold + check["sure"]
                 found.append((boxes[sure], scores[sure], points[sure]))
                 if not sure.all():
-                    if "squares" not in self._backends:
-                        self._backends["squares"] = squares.square_net()
-                    found.append(squares.look_again(self._backends["squares"], frame, boxes[~sure],
-                                                    min(s.score_threshold + check["extra"], 0.99)))
+                    found.append(self.look_again(frame, boxes[~sure], min(s.score_threshold + check["extra"], 0.99)))
             else:
                 found.append((boxes, scores, points))
         return found[0] if len(found) == 1 else merge_detections(found)
+
+    def look_again(self, frame: np.ndarray, boxes: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """squares.look_again with this detector's own square network (made on first use)."""
+        if "squares" not in self._backends:
+            self._backends["squares"] = squares.square_net()
+        return squares.look_again(self._backends["squares"], frame, boxes, threshold)
 
     def framed(self, boxes: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """BlazeFace boxes as FER crops frame faces, with their eyes; boxes under min_size dropped."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer_core.live import squares
 from fer_core.live.detect import DetectorSettings, FaceDetector
 
 FULL_EVERY = 6  # frames: a new face is found within 0.2 s at 30 fps
@@ -26,7 +25,6 @@ class StreamFaceDetector:
         self.full_every = full_every
         self._last: tuple | None = None  # (boxes, scores, points) of the last frame, BlazeFace framing
         self._since_full = 0
-        self._roi_net = None
         self.full_scans = 0  # counters for benches and tests
         self.frames = 0
 
@@ -64,6 +62,4 @@ class StreamFaceDetector:
         return self.locate(frame)[0]
 
     def _around(self, frame: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._roi_net is None:
-            self._roi_net = squares.square_net()
-        return squares.look_again(self._roi_net, frame, boxes, self.settings.score_threshold)
+        return self.detector.look_again(frame, boxes, self.settings.score_threshold)
