@@ -1,7 +1,7 @@
 """Detector time per 640x480 group frame, interleaved, against a baseline measured in the same run ->
 bench/results/detect_speed.json.
 
-python bench/detect_speed.py [--rounds 3] [--against PATH:NAME ...]
+python bench/detect_speed.py [--rounds 3] [--against PATH:NAME ...] [--also NAME ...]
 
 This machine's speed drifts (2-3x within a day), so one detector's ms alone says little: each detector runs in
 its own fresh process, in turns, for several rounds, on the same 40 group scenes (2-8 faces, bench/detect.py's
@@ -58,10 +58,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--against", nargs="*", default=[], help="PATH:NAME, a detector of another checkout")
+    parser.add_argument("--also", nargs="*", default=[], help="more detectors of this tree, e.g. blazeface-full (the "
+                        "issue's 5.5 ms when it was filed: how fast the machine is today)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args()
     from fer_core.live.detector_names import DETECTORS
-    runs = {f"{name} (this tree)": (str(ROOT), name) for name in (DETECTORS[0], "blazeface")}
+    runs = {f"{name} (this tree)": (str(ROOT), name) for name in (DETECTORS[0], "blazeface", *args.also)}
     for spec in args.against:
         path, name = spec.rsplit(":", 1)
         runs[f"{name} ({path})"] = (path, name)

@@ -164,7 +164,7 @@ def test_the_cascade_keeps_a_doubtful_face_only_when_its_second_look_finds_it(re
 
 
 def test_the_cascade_finds_a_face_that_fills_the_frame(real_faces):
-    """A person close to the webcam: a face taller than the half-size pass can see, found by MediaPipe's square."""
+    """A person close to the webcam: a face taller than the half-size pass can see, found by the pass at a fifth of the frame."""
     frame = frame_with(real_faces[1], at=(110, 30), size=420)
     boxes = FaceDetector(DetectorSettings(name="blazeface-cascade")).detect(frame)
     assert len(boxes) == 1 and boxes[0][2] > 300, boxes
