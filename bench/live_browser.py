@@ -156,7 +156,8 @@ def measure_mode(browser, url: str, mode: str, warmup_s: float, seconds: float, 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--warmup", type=float, default=6)
+    parser.add_argument("--warmup", type=float, help="seconds before counting (default 6; 15 at 1280x720, where WebRTC may "
+                        "still send 960x540 for bandwidth after 6 s)")
     parser.add_argument("--modes", nargs="+", default=["none", "Grad-CAM", "Grad-CAM++"])
     parser.add_argument("--out", default=str(RESULTS / "live_browser.json"))
     parser.add_argument("--people", type=int, default=1, help="faces in the fake camera (4: a group in a row)")
@@ -166,6 +167,8 @@ def main():
     parser.add_argument("--file-watcher", choices=["auto", "watchdog", "poll", "none"],
                         help="server.fileWatcherType for this server (default: the app's config, as `make run`)")
     args = parser.parse_args()
+    if args.warmup is None:
+        args.warmup = 15 if args.camera == "1280x720" else 6
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} missing: apt-get install chromium chromium-driver")
     from playwright.sync_api import sync_playwright
