@@ -96,7 +96,7 @@ class FER:
 
     run: None (the default model), a run folder or name, or an exported .onnx / .tflite file.
     detector: "blazeface-cascade" (default: every face from ~48 px; short-range BlazeFace on the frame at half size
-        and at a fifth, doubtful faces looked at again), "blazeface-multiscale" (three scales: a few more
+        and on MediaPipe's square, doubtful faces looked at again), "blazeface-multiscale" (three scales: a few more
         faces under 60 px, about twice the time), "blazeface" (short-range on the whole frame: faces from ~150 px,
         4-5x faster), "blazeface-full", "blazeface-multi", "haar", or None when every input is already a face crop
         (classified whole, as the model was trained). "blazeface-tiles", an old name, names the multiscale detector.
