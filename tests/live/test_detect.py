@@ -207,3 +207,30 @@ def test_the_default_detector_finds_faces_in_photos_smaller_than_its_network(sha
         photo[7:40, 7:40] = cv2.resize(fer.images[i], (33, 33), interpolation=cv2.INTER_AREA)
         found += len(det.detect(photo)) > 0
     assert found >= 95, found
+
+
+@pytest.mark.parametrize("variant,shape", [("short", None), ("short", (240, 320)), ("full", None)])
+def test_the_uint8_bgr_network_scores_like_mediapipes_float_network(real_faces, variant, shape):
+    """fer_core/live/bgr_input.py rewrites the network to take the BGR uint8 image (its DEQUANTIZE op scales it, its
+    first convolution swaps the channels): the same logits and offsets as MediaPipe's own float network fed the RGB
+    image scaled to [-1, 1], up to float rounding and the 1/255 its zero point moves the padded border."""
+    from ai_edge_litert.interpreter import Interpreter
+    size = blazeface.VARIANTS[variant].size
+    h, w = shape or (size, size)
+    image = cv2.resize(frame_with(real_faces[2]), (w, h))
+    image[: h // 3, : w // 3] = (30, 90, 200)  # colour: a swapped channel would show
+    rewritten = blazeface._LiteRT(blazeface.weights_path(variant), *(shape or (None, None)))
+    keep, logits, raw = rewritten(image, -1e9)
+    own = Interpreter(str(blazeface.weights_path(variant)))
+    if shape:
+        own.resize_tensor_input(own.get_input_details()[0]["index"], [1, h, w, 3])
+    own.allocate_tensors()
+    own.set_tensor(own.get_input_details()[0]["index"],
+                   (cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1)[None])
+    own.invoke()
+    outs = {o["shape"][-1]: own.get_tensor(o["index"]).reshape(-1, o["shape"][-1]) for o in own.get_output_details()}
+    assert len(keep) == len(outs[1])
+    near = outs[1][:, 0] > -2  # anchors that could become a face (p = 0.12; the lowest threshold used is 0.3)
+    assert near.sum() >= 1 and np.abs(logits[near] - outs[1][near, 0]).max() < 0.01
+    assert np.abs(raw[near] - outs[16][near]).max() < 0.05  # input pixels
+    assert outs[1][:, 0].max() > 0  # the face is there
