@@ -213,7 +213,8 @@ def test_the_default_detector_finds_faces_in_photos_smaller_than_its_network(sha
 def test_the_uint8_bgr_network_scores_like_mediapipes_float_network(real_faces, variant, shape):
     """fer_core/live/bgr_input.py rewrites the network to take the BGR uint8 image (its DEQUANTIZE op scales it, its
     first convolution swaps the channels): the same logits and offsets as MediaPipe's own float network fed the RGB
-    image scaled to [-1, 1], up to float rounding and the 1/255 its zero point moves the padded border."""
+    image scaled to [-1, 1], up to float rounding (a flower petal at the edge of a photo scored 0.5000 instead of
+    0.4998 when the 1/255 the zero point misses was folded into the first convolution's bias)."""
     from ai_edge_litert.interpreter import Interpreter
     size = blazeface.VARIANTS[variant].size
     h, w = shape or (size, size)
@@ -231,6 +232,6 @@ def test_the_uint8_bgr_network_scores_like_mediapipes_float_network(real_faces, 
     outs = {o["shape"][-1]: own.get_tensor(o["index"]).reshape(-1, o["shape"][-1]) for o in own.get_output_details()}
     assert len(keep) == len(outs[1])
     near = outs[1][:, 0] > -2  # anchors that could become a face (p = 0.12; the lowest threshold used is 0.3)
-    assert near.sum() >= 1 and np.abs(logits[near] - outs[1][near, 0]).max() < 0.01
-    assert np.abs(raw[near] - outs[16][near]).max() < 0.05  # input pixels
+    assert near.sum() >= 1 and np.abs(logits[near] - outs[1][near, 0]).max() < 1e-3
+    assert np.abs(raw[near] - outs[16][near]).max() < 0.01  # input pixels
     assert outs[1][:, 0].max() > 0  # the face is there
