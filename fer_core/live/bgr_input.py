@@ -72,11 +72,11 @@ def bgr_uint8_network(path: str) -> bytes:
             code[len(model.operatorCodes) - 1] = builtin
         return next(i for i, c in code.items() if c == builtin)
 
-    def operator(builtin: int, inputs: list[int], output: int, options=None):
+    def operator(builtin: int, inputs: list[int], output: int):
         op = fb.OperatorT()
         op.opcodeIndex, op.inputs, op.outputs = opcode(builtin), np.array(inputs, np.int32), np.array([output], np.int32)
-        if options is not None:
-            op.builtinOptionsType, op.builtinOptions = fb.BuiltinOptions.AddOptions, options
+        if builtin == ops.ADD:  # ADD reads its fused activation from its options (none here)
+            op.builtinOptionsType, op.builtinOptions = fb.BuiltinOptions.AddOptions, fb.AddOptionsT()
         return op
 
     pixels = tensor(image, b"bgr_uint8", fb.TensorType.UINT8)
@@ -86,7 +86,7 @@ def bgr_uint8_network(path: str) -> bytes:
     missing = tensor(image, b"zero_point_remainder", fb.TensorType.FLOAT32, shape=[1])
     store(missing, np.array([(ZERO_POINT - 127.5) * SCALE], np.float32))
     g.operators[:0] = [operator(ops.DEQUANTIZE, [pixels], scaled),
-                       operator(ops.ADD, [scaled, missing], image, fb.AddOptionsT())]
+                       operator(ops.ADD, [scaled, missing], image)]
     g.inputs = np.array([pixels], np.int32)
     for signature in model.signatureDefs or []:
         for entry in signature.inputs or []:

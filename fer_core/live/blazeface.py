@@ -90,9 +90,7 @@ class _LiteRT:
         self.interpreter.invoke()
         # views of the outputs: only the kept rows are copied (a 320x240 input has 4,200 anchors x 16 numbers).
         # No view may outlive this call: the interpreter refuses to run while one exists
-        logits = self.interpreter.tensor(self.scores)().reshape(-1)
-        keep = np.flatnonzero(logits >= min_logit)
-        return keep, logits[keep], self.interpreter.tensor(self.boxes)().reshape(-1, 16)[keep]
+        return _kept(self.interpreter.tensor(self.scores)(), self.interpreter.tensor(self.boxes)(), min_logit)
 
 
 class _OpenCV:
@@ -105,9 +103,14 @@ class _OpenCV:
     def __call__(self, image_bgr: np.ndarray, min_logit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         self.net.setInput(cv2.dnn.blobFromImage(image_bgr, 1 / 127.5, None, (127.5, 127.5, 127.5), swapRB=True))
         outs = self.net.forward(self.names)
-        logits = next(o for o in outs if o.shape[-1] == 1).reshape(-1)
-        keep = np.flatnonzero(logits >= min_logit)
-        return keep, logits[keep], next(o for o in outs if o.shape[-1] == 16).reshape(-1, 16)[keep]
+        return _kept(next(o for o in outs if o.shape[-1] == 1), next(o for o in outs if o.shape[-1] == 16), min_logit)
+
+
+def _kept(logits: np.ndarray, raw: np.ndarray, min_logit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Either runtime's outputs -> the indices, logits and 16 raw numbers of the anchors scoring at least min_logit."""
+    logits = logits.reshape(-1)
+    keep = np.flatnonzero(logits >= min_logit)
+    return keep, logits[keep], raw.reshape(-1, 16)[keep]
 
 
 def detect_threads() -> int:
