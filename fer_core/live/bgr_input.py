@@ -38,13 +38,13 @@ def bgr_uint8_network(path: str) -> bytes:
         raise ValueError(f"{path}: the network does not start with a convolution")
 
     def constant(index: int) -> tuple[np.ndarray, int]:
-        """A weight tensor as float32, and the tensor holding its stored values (fp16 behind a DEQUANTIZE op)."""
+        """A weight tensor's stored values, in their stored dtype, and the tensor holding them (fp16 weights sit
+        behind a DEQUANTIZE op)."""
         op = made_by.get(index)
         source = int(op.inputs[0]) if op is not None and code[op.opcodeIndex] == ops.DEQUANTIZE else index
         t = g.tensors[source]
         dtype = {fb.TensorType.FLOAT16: np.float16, fb.TensorType.FLOAT32: np.float32}[t.type]
-        data = np.frombuffer(bytes(bytearray(model.buffers[t.buffer].data)), dtype).reshape(t.shape)
-        return data.astype(np.float32), source
+        return np.frombuffer(bytes(bytearray(model.buffers[t.buffer].data)), dtype).reshape(t.shape), source
 
     def store(tensor: int, values: np.ndarray) -> None:
         buffer = fb.BufferT()
@@ -52,9 +52,8 @@ def bgr_uint8_network(path: str) -> bytes:
         model.buffers.append(buffer)
         g.tensors[tensor].buffer = len(model.buffers) - 1
 
-    kernel, kernel_source = constant(int(first.inputs[1]))  # (out, kh, kw, in): RGB -> BGR, in the stored dtype
-    stored = g.tensors[kernel_source]
-    store(kernel_source, kernel[..., ::-1].astype(np.float16 if stored.type == fb.TensorType.FLOAT16 else np.float32))
+    kernel, kernel_source = constant(int(first.inputs[1]))  # (out, kh, kw, in): RGB -> BGR
+    store(kernel_source, np.ascontiguousarray(kernel[..., ::-1]))
 
     def tensor(like: int, name: bytes, dtype: int, shape=None) -> int:
         t = copy.deepcopy(g.tensors[like])
